@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark against the binaries of the given build dir (default build-release).
+# Figures are medians of repeated runs; see each script for what it measures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-release}
+export KVSD_BIN=$PWD/$build/bin/kvsd
+export KVSD_TESTSERVER=$PWD/$build/bin/kvsd-testserver
+/usr/bin/python3 bench/frontend_bench.py

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages kvsd needs to build, test and benchmark.
+# Idempotent: only packages that are missing are installed; a machine that has
+# everything is left untouched and the script returns at once.
+# Runs apt-get as root, or through sudo when not root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache git
+  # libraries
+  libboost1.81-dev libboost-url1.81-dev libssl-dev libnghttp2-dev
+  librocksdb-dev libspdlog-dev nlohmann-json3-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libprotobuf-dev protobuf-compiler
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libwebm-dev
+  # test and bench tools
+  curl nghttp2-client python3 python3-boto3 awscli ffmpeg openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  else
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "install-deps: all build and test dependencies present"

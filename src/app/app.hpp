@@ -1,0 +1,31 @@
+#pragma once
+// App: the composition root. Builds every component from the Config, binds the listeners, runs
+// the I/O threads and performs the graceful shutdown on SIGTERM/SIGINT.
+
+#include <memory>
+
+#include "app/config.hpp"
+#include "http/router.hpp"
+
+namespace kvsd::app {
+
+class App {
+ public:
+  // Prepares the data dir, TLS material and listeners (bound at once). Throws on bad config.
+  explicit App(Config config);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Routes may be added until run() is called (tests add their own).
+  http::Router& router();
+
+  // Serves until SIGTERM/SIGINT, then drains and returns the process exit code.
+  int run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kvsd::app

@@ -1,0 +1,271 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace kvsd::app {
+
+namespace {
+
+using Setter = std::function<void(Config&, const std::string&)>;
+
+struct Key {
+  std::string name;  // "section.key" or "key"
+  std::string help;
+  Setter set;
+};
+
+double parse_number(const std::string& key, const std::string& v) {
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || d < 0) throw std::invalid_argument(key + ": '" + v + "' is not a non-negative number");
+  return d;
+}
+
+template <class T>
+Setter integer(T Config::*field) {
+  return [field](Config& c, const std::string& v) { c.*field = static_cast<T>(parse_number("", v)); };
+}
+
+Setter count(std::size_t http::Limits::*field) {
+  return [field](Config& c, const std::string& v) {
+    c.limits.*field = static_cast<std::size_t>(parse_number("", v));
+  };
+}
+
+Setter window(std::uint32_t http::Limits::*field) {
+  return [field](Config& c, const std::string& v) {
+    const double d = parse_number("", v);
+    if (d < 65535 || d > 2147483647) throw std::invalid_argument("'" + v + "' must be 65535..2147483647");
+    c.limits.*field = static_cast<std::uint32_t>(d);
+  };
+}
+
+Setter seconds(std::chrono::milliseconds http::Limits::*field) {
+  return [field](Config& c, const std::string& v) {
+    c.limits.*field = std::chrono::milliseconds(static_cast<long long>(parse_number("", v) * 1000.0));
+  };
+}
+
+Setter string(std::string Config::*field) {
+  return [field](Config& c, const std::string& v) { c.*field = v; };
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream ss(v);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.erase(item.begin());
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.pop_back();
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool parse_bool(const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  throw std::invalid_argument("'" + v + "' is not a boolean");
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> k = {
+      {"data_dir", "directory for all persistent data (default ./data)", string(&Config::data_dir)},
+      {"http", "cleartext listener ADDR:PORT (HTTP/1.1 and h2c); empty disables (default 127.0.0.1:8080)",
+       string(&Config::http)},
+      {"https", "TLS listener ADDR:PORT (HTTP/1.1 and h2 via ALPN); empty disables (default 127.0.0.1:8443)",
+       string(&Config::https)},
+      {"log_level", "trace, debug, info, warn, error (default info)", string(&Config::log_level)},
+      {"threads", "I/O threads; 0 means one per core (default 0)", integer(&Config::threads)},
+      {"tls.cert", "PEM certificate chain; without it a dev CA and certificate are made under data_dir/tls",
+       string(&Config::tls_cert)},
+      {"tls.key", "PEM private key for tls.cert", string(&Config::tls_key)},
+      {"tls.names", "extra DNS names or IP addresses for the dev certificate (comma-separated)",
+       [](Config& c, const std::string& v) { c.tls_names = split_list(v); }},
+      {"tls.h2", "offer HTTP/2 in ALPN (default true)",
+       [](Config& c, const std::string& v) { c.tls_h2 = parse_bool(v); }},
+      {"limits.header_bytes", "max bytes of a request head (default 16384)", count(&http::Limits::header_bytes)},
+      {"limits.header_count", "max header fields per request (default 100)", count(&http::Limits::header_count)},
+      {"limits.max_connections", "max open connections (default 10000)", count(&http::Limits::max_connections)},
+      {"limits.h2_max_concurrent_streams", "HTTP/2 streams per connection (default 128)",
+       [](Config& c, const std::string& v) {
+         c.limits.h2_max_concurrent_streams = static_cast<std::uint32_t>(parse_number("", v));
+       }},
+      {"limits.h2_stream_window", "request bytes buffered per HTTP/2 stream (default 262144)",
+       window(&http::Limits::h2_stream_window)},
+      {"limits.h2_connection_window", "request bytes buffered per HTTP/2 connection (default 1048576)",
+       window(&http::Limits::h2_connection_window)},
+      {"timeouts.idle_seconds", "close a connection with no exchange for this long (default 60)",
+       seconds(&http::Limits::idle_timeout)},
+      {"timeouts.header_seconds", "time allowed to send a request head (default 10)",
+       seconds(&http::Limits::header_timeout)},
+      {"timeouts.body_stall_seconds", "a request body read with no new byte for this long fails (default 30)",
+       seconds(&http::Limits::body_stall_timeout)},
+      {"timeouts.write_stall_seconds", "a response write with no byte accepted for this long fails (default 30)",
+       seconds(&http::Limits::write_stall_timeout)},
+      {"timeouts.tls_handshake_seconds", "time allowed for the TLS handshake (default 10)",
+       seconds(&http::Limits::tls_handshake_timeout)},
+      {"shutdown.grace_seconds", "on SIGTERM/SIGINT, time in-flight exchanges get to finish (default 10)",
+       [](Config& c, const std::string& v) {
+         c.shutdown_grace = std::chrono::milliseconds(static_cast<long long>(parse_number("", v) * 1000.0));
+       }},
+  };
+  return k;
+}
+
+std::string flag_name(const std::string& key) {
+  std::string f = "--";
+  for (char ch : key) f += (ch == '.' || ch == '_') ? '-' : ch;
+  return f;
+}
+
+std::string env_name(const std::string& key) {
+  std::string e = "KVSD_";
+  for (char ch : key) e += (ch == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return e;
+}
+
+void apply(Config& c, const Key& k, const std::string& value, const std::string& source) {
+  try {
+    k.set(c, value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(source + ": " + k.name + ": " + e.what());
+  }
+}
+
+std::string node_text(const toml::node& n, const std::string& key) {
+  if (auto s = n.value<std::string>()) return *s;
+  if (n.is_integer()) return std::to_string(*n.value<std::int64_t>());
+  if (n.is_floating_point()) {
+    std::ostringstream os;
+    os << *n.value<double>();
+    return os.str();
+  }
+  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
+  if (const auto* arr = n.as_array()) {
+    std::string out;
+    for (const auto& item : *arr) {
+      if (!out.empty()) out += ',';
+      out += node_text(item, key);
+    }
+    return out;
+  }
+  throw std::invalid_argument(key + ": unsupported value type");
+}
+
+void load_file(Config& c, const std::string& path) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << path << ": " << e.description() << " at line " << e.source().begin.line;
+    throw std::invalid_argument(os.str());
+  }
+  auto find_key = [](const std::string& name) -> const Key* {
+    for (const auto& k : keys()) {
+      if (k.name == name) return &k;
+    }
+    return nullptr;
+  };
+  for (const auto& [name, node] : tbl) {
+    const std::string top(name.str());
+    if (const auto* section = node.as_table()) {
+      for (const auto& [sub, value] : *section) {
+        const std::string full = top + "." + std::string(sub.str());
+        const Key* k = find_key(full);
+        if (k == nullptr) throw std::invalid_argument(path + ": unknown key '" + full + "'");
+        apply(c, *k, node_text(value, full), path);
+      }
+    } else {
+      const Key* k = find_key(top);
+      if (k == nullptr) throw std::invalid_argument(path + ": unknown key '" + top + "'");
+      apply(c, *k, node_text(node, top), path);
+    }
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> kvsd_environment() {
+  std::map<std::string, std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string kv(*e);
+    if (kv.rfind("KVSD_", 0) != 0) continue;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+ConfigResult load_config(int argc, const char* const* argv, const std::map<std::string, std::string>& env) {
+  ConfigResult r;
+  // Pass 1: find --config / --help so the file is applied before env and flags.
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      r.help = true;
+      return r;
+    }
+    if (arg.rfind("--", 0) != 0) throw std::invalid_argument("unexpected argument '" + arg + "' (see --help)");
+    std::string value;
+    const auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else {
+      if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+      value = argv[++i];
+    }
+    flags.emplace_back(arg, value);
+  }
+
+  Config& c = r.config;
+  if (auto it = env.find("KVSD_CONFIG"); it != env.end()) c.config_path = it->second;
+  for (const auto& [f, v] : flags) {
+    if (f == "--config") c.config_path = v;
+  }
+  if (!c.config_path.empty()) load_file(c, c.config_path);
+
+  for (const auto& [name, value] : env) {
+    if (name == "KVSD_CONFIG") continue;
+    for (const auto& k : keys()) {
+      if (env_name(k.name) == name) apply(c, k, value, "environment " + name);
+    }
+  }
+  for (const auto& [f, v] : flags) {
+    if (f == "--config") continue;
+    const Key* match = nullptr;
+    for (const auto& k : keys()) {
+      if (flag_name(k.name) == f) match = &k;
+    }
+    if (match == nullptr) throw std::invalid_argument("unknown flag " + f + " (see --help)");
+    apply(c, *match, v, "flag " + f);
+  }
+  return r;
+}
+
+std::string config_help() {
+  std::ostringstream os;
+  os << "kvsd: a self-hosted Kinesis Video Streams-compatible media server\n\n"
+     << "Usage: kvsd [--config FILE] [--KEY VALUE]...\n\n"
+     << "Every key can be set in the TOML file, as a flag, or as an environment variable\n"
+     << "(flags win over the environment, which wins over the file).\n\n"
+     << "  --config FILE  (KVSD_CONFIG)\n      TOML configuration file, e.g. config/kvsd.toml\n";
+  for (const auto& k : keys()) {
+    os << "  " << flag_name(k.name) << " VALUE  (" << env_name(k.name) << ")\n      " << k.help << '\n';
+  }
+  os << "  --help\n      print this text\n";
+  return os.str();
+}
+
+}  // namespace kvsd::app

@@ -1,0 +1,43 @@
+#pragma once
+// Config: every setting of kvsd. Sources, later ones winning: built-in defaults, the TOML file
+// given by --config (or KVSD_CONFIG), KVSD_* environment variables, command-line flags.
+// A key `section.name_part` is `--section-name-part` as a flag and `KVSD_SECTION_NAME_PART` in
+// the environment. config/kvsd.toml documents every key.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "http/limits.hpp"
+
+namespace kvsd::app {
+
+struct Config {
+  std::string config_path;
+  std::string data_dir = "./data";
+  std::string http = "127.0.0.1:8080";   // empty: no cleartext listener
+  std::string https = "127.0.0.1:8443";  // empty: no TLS listener
+  std::string tls_cert;                  // PEM chain; with tls_key, replaces the dev certificate
+  std::string tls_key;
+  std::vector<std::string> tls_names;    // extra names/addresses for the dev certificate
+  bool tls_h2 = true;                    // offer h2 in ALPN
+  std::string log_level = "info";
+  unsigned threads = 0;                  // I/O threads; 0: one per core
+  http::Limits limits;
+  std::chrono::milliseconds shutdown_grace{10'000};
+};
+
+// Result of parsing the command line: either a config or a request to print help.
+struct ConfigResult {
+  Config config;
+  bool help = false;
+};
+
+// Throws std::invalid_argument with a message naming the key and source on any bad input.
+ConfigResult load_config(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
+// Collects the process environment's KVSD_* variables.
+std::map<std::string, std::string> kvsd_environment();
+std::string config_help();
+
+}  // namespace kvsd::app

@@ -1,0 +1,359 @@
+#include "http/http1_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <chrono>
+#include <memory>
+
+#include "http/async_event.hpp"
+#include "http/dispatcher.hpp"
+#include "obs/http_metrics.hpp"
+
+namespace kvsd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// What the connection is doing, for the watchdog that enforces the timeouts. Strand-local.
+struct Activity {
+  enum class Phase { idle, header, exchange } phase = Phase::idle;
+  Clock::time_point phase_since = Clock::now();
+  bool body_read_pending = false;
+  Clock::time_point last_body_progress{};
+  bool write_pending = false;
+  Clock::time_point last_write_progress{};
+  bool closed = false;
+};
+
+struct Watchdog {
+  // Returns the reason the connection must be closed now, or nullptr, and the next time to check.
+  static const char* check(const Activity& a, const Limits& l, Clock::time_point now, Clock::time_point& next) {
+    next = now + std::chrono::seconds(3600);
+    auto due = [&](Clock::time_point since, std::chrono::milliseconds limit) {
+      const auto deadline = since + limit;
+      if (deadline <= now) return true;
+      next = std::min(next, deadline);
+      return false;
+    };
+    if (a.phase == Activity::Phase::idle && due(a.phase_since, l.idle_timeout)) return "idle";
+    if (a.phase == Activity::Phase::header && due(a.phase_since, l.header_timeout)) return "header";
+    if (a.body_read_pending && due(a.last_body_progress, l.body_stall_timeout)) return "body_stall";
+    if (a.write_pending && due(a.last_write_progress, l.write_stall_timeout)) return "write_stall";
+    return nullptr;
+  }
+};
+
+template <class Stream>
+void close_stream(Stream& stream) {
+  error_code ignored;
+  auto& sock = beast::get_lowest_layer(stream);
+  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+}
+
+// Up to three buffers written as one gather write. (A named type: g++ 12 cannot keep an
+// initializer_list's array alive across a co_await.)
+struct Buffers {
+  std::array<asio::const_buffer, 3> b{};
+  std::size_t n = 0;
+  Buffers(asio::const_buffer a) : b{a}, n(1) {}  // NOLINT(google-explicit-constructor)
+  Buffers(asio::const_buffer a, asio::const_buffer c) : b{a, c}, n(2) {}
+  Buffers(asio::const_buffer a, asio::const_buffer c, asio::const_buffer d) : b{a, c, d}, n(3) {}
+  [[nodiscard]] std::span<const asio::const_buffer> seq() const { return {b.data(), n}; }
+};
+
+// Writes to the socket with the write-stall bookkeeping. Writes of one connection are never
+// concurrent: the 100-continue interim and the response are ordered by the session.
+template <class Stream>
+asio::awaitable<error_code> write_all(Stream& stream, Activity& act, SessionContext& ctx, Buffers bufs) {
+  act.write_pending = true;
+  act.last_write_progress = Clock::now();
+  auto [ec, n] = co_await asio::async_write(stream, bufs.seq(), kTuple);
+  act.write_pending = false;
+  ctx.metrics.bytes_sent.inc(n);
+  co_return ec;
+}
+
+template <class Stream>
+class Http1BodySource final : public BodySource {
+ public:
+  Http1BodySource(Stream& s, beast::flat_buffer& b, bhttp::request_parser<bhttp::buffer_body>& p, Activity& a,
+                  SessionContext& ctx)
+      : stream_(s), buffer_(b), parser_(p), act_(a), ctx_(ctx) {}
+
+  asio::awaitable<BodyRead> read_some(std::span<std::byte> buf) override {
+    if (failed_) co_return BodyRead{0, failed_};
+    while (!parser_.is_done()) {
+      auto& body = parser_.get().body();
+      body.data = buf.data();
+      body.size = buf.size();
+      body.more = true;
+      act_.body_read_pending = true;
+      act_.last_body_progress = Clock::now();
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
+      act_.body_read_pending = false;
+      ctx_.metrics.bytes_received.inc(n);
+      const std::size_t got = buf.size() - parser_.get().body().size;
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        failed_ = ec == bhttp::error::end_of_stream || ec == asio::error::eof ? asio::error::connection_reset : ec;
+        co_return BodyRead{0, failed_};
+      }
+      if (got > 0) co_return BodyRead{got, {}};
+    }
+    co_return BodyRead{0, {}};
+  }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  Activity& act_;
+  SessionContext& ctx_;
+  error_code failed_;
+};
+
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+std::string fmt_hex(std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[n & 0xf]);
+    n >>= 4;
+  } while (n != 0);
+  out += "\r\n";
+  return out;
+}
+
+const char* reason(unsigned status) {
+  auto r = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  return r.empty() ? "Unknown" : r.data();
+}
+
+template <class Stream>
+class Http1ResponseWriter final : public ResponseWriter {
+ public:
+  Http1ResponseWriter(Stream& s, Activity& a, SessionContext& ctx, bool keep_alive, bool head)
+      : stream_(s), act_(a), ctx_(ctx), keep_alive_(keep_alive), head_request_(head) {}
+
+  // Whether the connection may carry another request after this response.
+  [[nodiscard]] bool reusable() const noexcept { return keep_alive_; }
+
+ protected:
+  asio::awaitable<error_code> do_start(unsigned status, const Headers& headers, bool has_length) override {
+    head_ = format_head(status, headers, has_length);
+    chunked_ = !has_length && !no_body(status);
+    // The head goes out at once: PutMedia needs its 200 before any body byte is produced.
+    co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(head_)));
+  }
+
+  asio::awaitable<error_code> do_write(std::string_view data) override {
+    if (head_request_) co_return error_code{};
+    if (!chunked_) co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(data)));
+    chunk_line_ = fmt_hex(data.size());
+    co_return co_await write_all(stream_, act_, ctx_,
+                                 Buffers(asio::buffer(chunk_line_), asio::buffer(data), asio::buffer(kCrlf)));
+  }
+
+  asio::awaitable<error_code> do_finish() override {
+    if (!chunked_ || head_request_) co_return error_code{};
+    co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(kLastChunk)));
+  }
+
+  asio::awaitable<error_code> do_send(unsigned status, const Headers& headers, std::string body) override {
+    head_ = format_head(status, headers, true);
+    chunked_ = false;
+    if (head_request_ || no_body(status)) co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(head_)));
+    co_return co_await write_all(stream_, act_, ctx_, {asio::buffer(head_), asio::buffer(body)});
+  }
+
+ private:
+  static bool no_body(unsigned status) { return status == 204 || status == 304 || (status >= 100 && status < 200); }
+
+  std::string format_head(unsigned status, const Headers& headers, bool has_length) {
+    std::string h;
+    h.reserve(256);
+    h += "HTTP/1.1 ";
+    h += std::to_string(status);
+    h += ' ';
+    h += reason(status);
+    h += "\r\n";
+    for (const auto& [name, value] : headers) {
+      if (iequals(name, "connection") || iequals(name, "transfer-encoding")) continue;
+      if (no_body(status) && iequals(name, "content-length")) continue;
+      h += name;
+      h += ": ";
+      h += value;
+      h += "\r\n";
+    }
+    if (!has_length && !no_body(status)) h += "transfer-encoding: chunked\r\n";
+    if (!keep_alive_ || ctx_.draining) {
+      keep_alive_ = false;
+      h += "connection: close\r\n";
+    }
+    h += "\r\n";
+    return h;
+  }
+
+  Stream& stream_;
+  Activity& act_;
+  SessionContext& ctx_;
+  bool keep_alive_;
+  bool head_request_;
+  bool chunked_ = false;
+  std::string head_;
+  std::string chunk_line_;
+};
+
+bool expects_continue(const bhttp::request_parser<bhttp::buffer_body>& p) {
+  auto it = p.get().find(bhttp::field::expect);
+  return it != p.get().end() && iequals(it->value(), "100-continue");
+}
+
+// Sends a complete error response straight on the socket (the head could not be parsed, so no
+// Request exists and the dispatcher is not involved).
+template <class Stream>
+asio::awaitable<void> reject(Stream& stream, Activity& act, SessionContext& ctx, unsigned status, std::string_view type,
+                             std::string_view message) {
+  std::string body = "{\"__type\":\"" + std::string(type) + "\",\"message\":\"" + std::string(message) + "\"}";
+  std::string head = "HTTP/1.1 " + std::to_string(status) + ' ' + reason(status) +
+                     "\r\ncontent-type: application/json\r\nx-amzn-ErrorType: " + std::string(type) +
+                     "\r\nconnection: close\r\ncontent-length: " + std::to_string(body.size()) + "\r\n\r\n";
+  co_await write_all(stream, act, ctx, Buffers(asio::buffer(head), asio::buffer(body)));
+  ctx.metrics.observe_request("rejected", status, "HTTP/1.1", 0.0);
+  spdlog::info("access - - rejected status={} reason=\"{}\" proto=HTTP/1.1 peer={}", status, message,
+               ctx.info->remote_address);
+}
+
+}  // namespace
+
+template <class Stream>
+asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffer, SessionContext& ctx) {
+  auto ex = co_await asio::this_coro::executor;
+  auto act = std::make_shared<Activity>();
+  auto wake = std::make_shared<AsyncEvent>(ex);
+
+  // Watchdog: closes the socket when a timeout passes; every pending operation then fails.
+  asio::co_spawn(
+      ex,
+      [&stream, act, wake, &ctx]() -> asio::awaitable<void> {
+        while (!act->closed) {
+          Clock::time_point next;
+          if (const char* why = Watchdog::check(*act, ctx.limits, Clock::now(), next)) {
+            spdlog::debug("http1 {}:{} closed: {} timeout", ctx.info->remote_address, ctx.info->remote_port, why);
+            ctx.metrics.timeouts_total.with({why}).inc();
+            act->closed = true;
+            close_stream(stream);
+            co_return;
+          }
+          co_await wake->wait_until(next);
+        }
+      },
+      asio::detached);
+
+  ctx.on_drain = [&stream, act] {
+    if (act->phase == Activity::Phase::idle) {
+      act->closed = true;
+      close_stream(stream);
+    }
+  };
+
+  while (!ctx.draining && !act->closed) {
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(ctx.limits.header_bytes));
+    parser.body_limit(boost::none);  // bodies are bounded by each operation, not the transport
+
+    act->phase = buffer.size() > 0 ? Activity::Phase::header : Activity::Phase::idle;
+    act->phase_since = Clock::now();
+    wake->notify();
+
+    // Wait for the first byte while idle, then give the whole head the header timeout.
+    if (buffer.size() == 0) {
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (ec) break;
+      buffer.commit(n);
+      ctx.metrics.bytes_received.inc(n);
+      act->phase = Activity::Phase::header;
+      act->phase_since = Clock::now();
+      wake->notify();
+    }
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    ctx.metrics.bytes_received.inc(n);
+    if (ec == bhttp::error::header_limit) {
+      co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "request header exceeds the limit");
+      break;
+    }
+    if (ec) {
+      if (ec != asio::error::eof && ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
+          ec != asio::error::bad_descriptor && ec != asio::error::connection_reset) {
+        co_await reject(stream, *act, ctx, 400, "BadRequest", "malformed request: " + ec.message());
+      }
+      break;
+    }
+    const auto& msg = parser.get();
+    if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) > ctx.limits.header_count) {
+      co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "too many header fields");
+      break;
+    }
+
+    act->phase = Activity::Phase::exchange;
+    wake->notify();
+
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    split_target(req.target, req.path, req.query);
+    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+    if (auto host = req.headers.get("host")) req.authority = std::string(*host);
+    req.protocol = Protocol::http1_1;
+    req.connection = ctx.info;
+
+    if (expects_continue(parser) && !parser.is_done()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (co_await write_all(stream, *act, ctx, Buffers(asio::buffer(kContinue)))) break;
+    }
+
+    Http1BodySource<Stream> body(stream, buffer, parser, *act, ctx);
+    req.body = &body;
+    Http1ResponseWriter<Stream> writer(stream, *act, ctx, msg.keep_alive() && msg.version() == 11,
+                                       req.method == "HEAD");
+    co_await ctx.dispatcher.dispatch(req, writer);
+
+    // The connection can carry another request only if both messages ended cleanly.
+    if (!writer.finished() || !writer.reusable() || !parser.is_done()) break;
+  }
+
+  act->closed = true;
+  wake->notify();
+  close_stream(stream);
+}
+
+template asio::awaitable<void> run_http1_session<asio::ip::tcp::socket>(asio::ip::tcp::socket&, beast::flat_buffer,
+                                                                       SessionContext&);
+template asio::awaitable<void> run_http1_session<asio::ssl::stream<asio::ip::tcp::socket>>(
+    asio::ssl::stream<asio::ip::tcp::socket>&, beast::flat_buffer, SessionContext&);
+
+}  // namespace kvsd::http

@@ -1,0 +1,74 @@
+#include "http/response_writer.hpp"
+
+#include <boost/asio/error.hpp>
+
+namespace kvsd::http {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+Headers ResponseWriter::merged(Headers headers) const {
+  for (const auto& [name, value] : defaults_) {
+    if (!headers.contains(name)) headers.add(name, value);
+  }
+  return headers;
+}
+
+asio::awaitable<error_code> ResponseWriter::start(unsigned status, Headers headers) {
+  if (failed_ || started()) co_return asio::error::operation_not_supported;
+  status_ = status;
+  Headers all = merged(std::move(headers));
+  const bool has_length = all.contains("content-length");
+  error_code ec = co_await do_start(status, all, has_length);
+  if (ec) failed_ = true;
+  co_return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::write(std::string_view data) {
+  if (failed_ || !started() || finished_) co_return asio::error::operation_not_supported;
+  if (data.empty()) co_return error_code{};
+  error_code ec = co_await do_write(data);
+  if (ec) {
+    failed_ = true;
+  } else {
+    body_bytes_ += data.size();
+  }
+  co_return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::finish() {
+  if (failed_ || !started() || finished_) co_return asio::error::operation_not_supported;
+  error_code ec = co_await do_finish();
+  if (ec) {
+    failed_ = true;
+  } else {
+    finished_ = true;
+  }
+  co_return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::send(unsigned status, Headers headers, std::string body) {
+  if (failed_ || started()) co_return asio::error::operation_not_supported;
+  status_ = status;
+  Headers all = merged(std::move(headers));
+  all.set("content-length", std::to_string(body.size()));
+  const auto size = body.size();
+  error_code ec = co_await do_send(status, all, std::move(body));
+  if (ec) {
+    failed_ = true;
+  } else {
+    finished_ = true;
+    body_bytes_ += size;
+  }
+  co_return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::do_send(unsigned status, const Headers& headers, std::string body) {
+  if (auto ec = co_await do_start(status, headers, true)) co_return ec;
+  if (!body.empty()) {
+    if (auto ec = co_await do_write(body)) co_return ec;
+  }
+  co_return co_await do_finish();
+}
+
+}  // namespace kvsd::http

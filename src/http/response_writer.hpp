@@ -1,0 +1,58 @@
+#pragma once
+// ResponseWriter: the protocol-neutral response side of one exchange.
+//
+// Contract: start() exactly once, then any number of write() calls, then finish(); or send()
+// once for a complete response. All calls run on the connection's strand and each must complete
+// before the next is made. write() completes only when the transport can take more, which is
+// how a slow client slows a producing handler. Without a Content-Length header the body is
+// streamed (chunked on HTTP/1.1, DATA frames on HTTP/2); each write() is sent as one chunk.
+// Once an error is returned the exchange is dead and further calls fail at once.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/headers.hpp"
+
+namespace kvsd::http {
+
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+
+  boost::asio::awaitable<boost::system::error_code> start(unsigned status, Headers headers);
+  boost::asio::awaitable<boost::system::error_code> write(std::string_view data);
+  boost::asio::awaitable<boost::system::error_code> finish();
+  // start + write + finish with a Content-Length, in as few transport writes as possible.
+  boost::asio::awaitable<boost::system::error_code> send(unsigned status, Headers headers, std::string body);
+
+  // Headers merged into every response this writer starts (CORS, request id); set by the dispatcher.
+  void set_default_headers(Headers h) { defaults_ = std::move(h); }
+
+  [[nodiscard]] bool started() const noexcept { return status_ != 0; }
+  [[nodiscard]] bool finished() const noexcept { return finished_; }
+  [[nodiscard]] unsigned status() const noexcept { return status_; }
+  [[nodiscard]] std::uint64_t body_bytes() const noexcept { return body_bytes_; }
+
+ protected:
+  virtual boost::asio::awaitable<boost::system::error_code> do_start(unsigned status, const Headers& headers,
+                                                                     bool has_content_length) = 0;
+  virtual boost::asio::awaitable<boost::system::error_code> do_write(std::string_view data) = 0;
+  virtual boost::asio::awaitable<boost::system::error_code> do_finish() = 0;
+  // Default: start, write, finish. Sessions override to coalesce.
+  virtual boost::asio::awaitable<boost::system::error_code> do_send(unsigned status, const Headers& headers,
+                                                                    std::string body);
+
+ private:
+  Headers merged(Headers headers) const;
+
+  Headers defaults_;
+  unsigned status_ = 0;
+  bool finished_ = false;
+  bool failed_ = false;
+  std::uint64_t body_bytes_ = 0;
+};
+
+}  // namespace kvsd::http

@@ -1,0 +1,173 @@
+"""Starts a real kvsd (or kvsd-testserver) process on port 0 for integration tests.
+
+Server(...) is a context manager: it launches the binary with a fresh data dir, waits for the
+"listening" log lines, and exposes the bound ports, the dev CA path and the collected log. On exit
+it sends SIGTERM and waits; a server that does not exit fails the test.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+LISTEN_RE = re.compile(r"listening (https?) (\S+):(\d+)")
+CA_RE = re.compile(r"dev CA certificate: (\S+)")
+
+
+def testserver_binary():
+    return os.environ.get("KVSD_TESTSERVER") or os.path.join(os.path.dirname(__file__), "../../build/bin/kvsd-testserver")
+
+
+def kvsd_binary():
+    return os.environ.get("KVSD_BIN") or os.path.join(os.path.dirname(__file__), "../../build/bin/kvsd")
+
+
+class Server:
+    def __init__(self, binary=None, extra_args=(), env=None, http=True, https=True, start_timeout=30):
+        self.binary = binary or testserver_binary()
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.want_http = http
+        self.want_https = https
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.data_dir = None
+        self.port = None
+        self.tls_port = None
+        self.ca_path = None
+        self._lines = []
+        self._cond = threading.Condition()
+        self._reader = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.proc and self.proc.poll() is None:
+                rc = self.stop()
+                if exc[0] is None and rc != 0:
+                    raise AssertionError(f"kvsd exited with {rc} on SIGTERM\n{self.log()}")
+        finally:
+            if self.data_dir:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+        return False
+
+    def start(self):
+        self.data_dir = tempfile.mkdtemp(prefix="kvsd-it-")
+        args = [self.binary, "--data-dir", self.data_dir,
+                "--http", "127.0.0.1:0" if self.want_http else "",
+                "--https", "127.0.0.1:0" if self.want_https else ""] + self.extra_args
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env,
+                                     text=True, errors="replace")
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+        wanted = int(self.want_http) + int(self.want_https)
+        deadline = time.monotonic() + self.start_timeout
+        with self._cond:
+            while True:
+                found = [LISTEN_RE.search(l) for l in self._lines]
+                found = [m for m in found if m]
+                if len(found) >= wanted:
+                    break
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"kvsd exited with {self.proc.returncode} during start\n{self.log()}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("kvsd did not report its listeners in time\n" + self.log())
+                self._cond.wait(left)
+        for m in found:
+            if m.group(1) == "http":
+                self.port = int(m.group(3))
+            else:
+                self.tls_port = int(m.group(3))
+        for l in self._lines:
+            m = CA_RE.search(l)
+            if m:
+                self.ca_path = m.group(1)
+
+    def _read_log(self):
+        for line in self.proc.stderr:
+            with self._cond:
+                self._lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def signal(self, signo=signal.SIGTERM):
+        self.proc.send_signal(signo)
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("kvsd did not exit within %ss of SIGTERM\n%s" % (timeout, self.log()))
+
+    # --- observation -----------------------------------------------------------------------
+    def log(self):
+        with self._cond:
+            return "\n".join(self._lines)
+
+    def wait_for_log(self, pattern, timeout=10):
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for l in self._lines:
+                    if rx.search(l):
+                        return l
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"log line /{pattern}/ did not appear\n" + "\n".join(self._lines[-50:]))
+                self._cond.wait(left)
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def base_url(self, scheme="http", host="127.0.0.1"):
+        port = self.port if scheme == "http" else self.tls_port
+        return f"{scheme}://{host}:{port}"
+
+    def connect(self, timeout=10):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return s
+
+
+def recv_until_closed(sock, limit=1 << 24):
+    """Reads until the peer closes; returns the bytes."""
+    out = bytearray()
+    while len(out) < limit:
+        try:
+            b = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        out += b
+    return bytes(out)
+
+
+def read_response(sock):
+    """Parses one HTTP/1.1 response from a socket with http.client; returns (resp, body)."""
+    import http.client
+    resp = http.client.HTTPResponse(sock)
+    resp.begin()
+    body = resp.read()
+    return resp, body

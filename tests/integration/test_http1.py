@@ -1,0 +1,327 @@
+"""HTTP/1.1 front end against a real kvsd-testserver on port 0."""
+
+import http.client
+import json
+import socket
+import time
+import unittest
+
+from harness import Server, read_response, recv_until_closed
+
+
+def chunked(parts):
+    out = b""
+    for p in parts:
+        out += b"%x\r\n" % len(p) + p + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+class Http1Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(https=False)
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.server.stop()
+        cls.server.__exit__(None, None, None)
+        assert rc == 0, rc
+
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+
+    def test_healthz_and_access_log(self):
+        c = self.conn()
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.read(), b"ok\n")
+        self.assertTrue(r.getheader("x-amzn-RequestId"))
+        line = self.server.wait_for_log(r"access GET /healthz healthz status=200")
+        self.assertIn("proto=HTTP/1.1", line)
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        c = self.conn()
+        for _ in range(5):
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            self.assertEqual(r.status, 200)
+            r.read()
+        c.request("POST", "/_test/sink", body=b"x" * 1000)
+        r = c.getresponse()
+        self.assertEqual(json.loads(r.read()), {"bytes": 1000})
+
+    def test_metrics_count_requests(self):
+        c = self.conn()
+        c.request("GET", "/healthz")
+        c.getresponse().read()
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        text = r.read().decode()
+        self.assertEqual(r.status, 200)
+        self.assertIn("text/plain", r.getheader("content-type"))
+        self.assertRegex(text, r'kvsd_http_requests_total\{route="healthz",status="200",protocol="HTTP/1.1"\} [1-9]')
+        self.assertRegex(text, r'kvsd_http_request_duration_seconds_count\{route="healthz"\} [1-9]')
+        self.assertRegex(text, r"kvsd_connections_open [1-9]")
+        self.assertRegex(text, r"kvsd_http_received_bytes_total [1-9]")
+
+    def test_unknown_route_and_wrong_method_are_aws_shaped(self):
+        c = self.conn()
+        c.request("POST", "/noSuchOperation", body=b"{}")
+        r = c.getresponse()
+        body = json.loads(r.read())
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.getheader("x-amzn-ErrorType"), "UnknownOperationException")
+        self.assertEqual(r.getheader("content-type"), "application/json")
+        self.assertEqual(body["__type"], "UnknownOperationException")
+        self.assertIn("/noSuchOperation", body["message"])
+        c.request("DELETE", "/healthz")
+        r = c.getresponse()
+        self.assertEqual(r.status, 405)
+        self.assertEqual(json.loads(r.read())["__type"], "MethodNotAllowedException")
+
+    def test_cors_preflight_and_simple_request(self):
+        c = self.conn()
+        c.request("OPTIONS", "/getHLSStreamingSessionURL", headers={
+            "Origin": "http://example.test", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-amz-date,authorization"})
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.getheader("access-control-allow-origin"), "http://example.test")
+        self.assertIn("POST", r.getheader("access-control-allow-methods"))
+        self.assertEqual(r.getheader("access-control-allow-headers"), "content-type,x-amz-date,authorization")
+        c.request("GET", "/healthz", headers={"Origin": "http://example.test"})
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.getheader("access-control-allow-origin"), "http://example.test")
+        self.assertIn("x-amzn-RequestId", r.getheader("access-control-expose-headers"))
+
+    def test_content_length_upload(self):
+        c = self.conn()
+        c.request("POST", "/_test/echo", body=b"abc" * 10000)
+        r = c.getresponse()
+        self.assertEqual(r.read(), b"abc" * 10000)
+
+    def test_chunked_upload_split_at_every_byte(self):
+        body_parts = [b"hello ", b"chunked", b" world" * 3]
+        head = (b"POST /_test/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                b"Connection: close\r\n\r\n")
+        wire = head + chunked(body_parts)
+        expected = b"".join(body_parts)
+        for cut in range(1, len(wire)):
+            with self.server.connect() as s:
+                s.sendall(wire[:cut])
+                time.sleep(0.002)
+                s.sendall(wire[cut:])
+                resp, body = read_response(s)
+                self.assertEqual(resp.status, 200, f"cut at {cut}")
+                self.assertEqual(body, expected, f"cut at {cut}")
+
+    def test_full_duplex_echo_before_upload_ends(self):
+        with self.server.connect() as s:
+            s.sendall(b"POST /_test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            f = s.makefile("rb")
+            status = f.readline()
+            self.assertTrue(status.startswith(b"HTTP/1.1 200"), status)
+            headers = {}
+            while True:
+                line = f.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, v = line.decode().split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+            self.assertEqual(headers.get("transfer-encoding"), "chunked")
+            for i in range(5):
+                payload = b"piece-%d" % i
+                s.sendall(b"%x\r\n" % len(payload) + payload + b"\r\n")
+                size = int(f.readline().strip(), 16)
+                self.assertEqual(f.read(size), payload)  # echoed while the upload is still open
+                self.assertEqual(f.readline(), b"\r\n")
+            s.sendall(b"0\r\n\r\n")
+            self.assertEqual(f.readline().strip(), b"0")
+
+    def test_expect_100_continue_is_answered_at_once(self):
+        with self.server.connect() as s:
+            s.sendall(b"POST /_test/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            s.settimeout(1.0)
+            first = s.recv(100)
+            self.assertTrue(first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first)
+            s.settimeout(10)
+            s.sendall(b"12345")
+            resp, body = read_response(s)
+            self.assertEqual(resp.status, 200)
+            self.assertEqual(json.loads(body), {"bytes": 5})
+
+    def test_streamed_response(self):
+        c = self.conn()
+        c.request("GET", "/_test/source?bytes=3000000")
+        r = c.getresponse()
+        self.assertEqual(r.getheader("transfer-encoding"), "chunked")
+        self.assertEqual(len(r.read()), 3000000)
+
+    def test_oversize_header_gets_431(self):
+        with self.server.connect() as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+            data = recv_until_closed(s)
+            self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:100])
+
+    def test_too_many_headers_gets_431(self):
+        with self.server.connect() as s:
+            fields = b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+            data = recv_until_closed(s)
+            self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:100])
+
+    def test_malformed_request_gets_400_and_close(self):
+        with self.server.connect() as s:
+            s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+            data = recv_until_closed(s)
+            self.assertTrue(data.startswith(b"HTTP/1.1 400"), data[:100])
+
+    def test_thousand_concurrent_connections(self):
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 2200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+        socks = []
+        try:
+            for _ in range(1000):
+                socks.append(socket.create_connection(("127.0.0.1", self.server.port), timeout=30))
+            for s in socks:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            ok = 0
+            for s in socks:
+                resp, body = read_response(s)
+                if resp.status == 200 and body == b"ok\n":
+                    ok += 1
+            self.assertEqual(ok, 1000)
+            c = self.conn()
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+            opened = int([l for l in text.splitlines() if l.startswith("kvsd_connections_open ")][0].split()[1])
+            self.assertGreaterEqual(opened, 1000)
+        finally:
+            for s in socks:
+                s.close()
+
+
+class TimeoutTest(unittest.TestCase):
+    def test_idle_header_and_stall_timeouts_close_connections(self):
+        with Server(https=False, extra_args=["--timeouts-idle-seconds", "1", "--timeouts-header-seconds", "1",
+                                             "--timeouts-body-stall-seconds", "1"]) as srv:
+            # idle: nothing sent
+            with srv.connect() as s:
+                t0 = time.monotonic()
+                self.assertEqual(recv_until_closed(s), b"")
+                self.assertLess(time.monotonic() - t0, 5)
+            # header: a slow client trickling its head byte by byte
+            with srv.connect() as s:
+                t0 = time.monotonic()
+                closed = False
+                for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"z" * 100:
+                    try:
+                        s.sendall(bytes([ch]))
+                    except (BrokenPipeError, ConnectionResetError):
+                        closed = True
+                        break
+                    time.sleep(0.1)
+                    if time.monotonic() - t0 > 5:
+                        break
+                if not closed:
+                    s.settimeout(3)
+                    self.assertEqual(recv_until_closed(s), b"")
+                self.assertLess(time.monotonic() - t0, 5)
+            # body stall: announces 100 bytes, sends 10
+            with srv.connect() as s:
+                s.sendall(b"POST /_test/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+                t0 = time.monotonic()
+                data = recv_until_closed(s)
+                self.assertLess(time.monotonic() - t0, 5)
+                self.assertNotIn(b"200 OK", data)
+            # a well-behaved client on the same server is unaffected
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+            for kind in ("idle", "header", "body_stall"):
+                self.assertRegex(text, r'kvsd_http_timeouts_total\{kind="%s"\} [1-9]' % kind)
+
+    def test_connection_limit(self):
+        with Server(https=False, extra_args=["--limits-max-connections", "3"]) as srv:
+            held = [srv.connect() for _ in range(3)]
+            time.sleep(0.2)
+            with srv.connect() as extra:
+                self.assertEqual(recv_until_closed(extra), b"")
+            for s in held:
+                s.close()
+            time.sleep(0.2)
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+            c.request("GET", "/healthz")
+            self.assertEqual(c.getresponse().status, 200)
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_graceful_shutdown_finishes_request_in_flight(self):
+        srv = Server(https=False)
+        srv.start()
+        try:
+            s = srv.connect()
+            s.sendall(b"GET /_test/sleep?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.3)
+            srv.signal()
+            srv.wait_for_log(r"shutting down")
+            time.sleep(0.2)
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+            resp, body = read_response(s)
+            self.assertEqual(resp.status, 200)
+            self.assertEqual(body, b"slept\n")
+            self.assertEqual(resp.getheader("connection"), "close")
+            self.assertEqual(srv.proc.wait(10), 0)
+        finally:
+            srv.__exit__(None, None, None)
+
+    def test_grace_period_bounds_shutdown(self):
+        srv = Server(https=False, extra_args=["--shutdown-grace-seconds", "1"])
+        srv.start()
+        try:
+            s = srv.connect()
+            s.sendall(b"GET /_test/sleep?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            srv.signal()
+            self.assertEqual(srv.proc.wait(10), 0)
+            self.assertLess(time.monotonic() - t0, 5)
+            self.assertEqual(recv_until_closed(s), b"")
+            srv.wait_for_log(r"grace period over")
+        finally:
+            srv.__exit__(None, None, None)
+
+
+class CommandLineTest(unittest.TestCase):
+    def test_help_and_bad_flag(self):
+        import subprocess
+        from harness import kvsd_binary
+        out = subprocess.run([kvsd_binary(), "--help"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 0)
+        self.assertIn("--data-dir", out.stdout)
+        self.assertIn("KVSD_HTTP", out.stdout)
+        bad = subprocess.run([kvsd_binary(), "--nope", "1"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("unknown flag --nope", bad.stderr)
+
+    def test_env_overrides_and_port_zero_logged(self):
+        from harness import kvsd_binary
+        with Server(binary=kvsd_binary(), https=False, env={"KVSD_LOG_LEVEL": "debug"}) as srv:
+            self.assertGreater(srv.port, 0)
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+            c.request("GET", "/healthz")
+            self.assertEqual(c.getresponse().status, 200)
+            # the test routes exist only in kvsd-testserver
+            c.request("POST", "/_test/echo", body=b"x")
+            self.assertEqual(c.getresponse().status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,15 @@
+#pragma once
+// Routes that exist only in kvsd-testserver, for integration tests and benchmarks of the front
+// end: they exercise streaming, full duplex and back-pressure without any KVS semantics.
+//   POST /_test/echo                     each body chunk read is written back as one response chunk
+//   POST /_test/sink?delay_ms=N&chunk=B  reads B bytes at a time, N ms apart; answers {"bytes":total}
+//   GET  /_test/source?bytes=N           streams N bytes
+//   GET  /_test/sleep?ms=N               answers after N ms
+
+#include "http/router.hpp"
+
+namespace kvsd::testing {
+
+void add_test_routes(http::Router& router);
+
+}  // namespace kvsd::testing

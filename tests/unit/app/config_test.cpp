@@ -1,0 +1,73 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace kvsd::app {
+namespace {
+
+ConfigResult parse(std::vector<const char*> args, const std::map<std::string, std::string>& env = {}) {
+  args.insert(args.begin(), "kvsd");
+  return load_config(static_cast<int>(args.size()), args.data(), env);
+}
+
+std::string write_temp(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("kvsd-config-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Config, Defaults) {
+  auto r = parse({});
+  EXPECT_FALSE(r.help);
+  EXPECT_EQ(r.config.data_dir, "./data");
+  EXPECT_EQ(r.config.http, "127.0.0.1:8080");
+  EXPECT_EQ(r.config.https, "127.0.0.1:8443");
+  EXPECT_EQ(r.config.limits.header_bytes, 16384u);
+}
+
+TEST(Config, FileThenEnvThenFlags) {
+  const auto path = write_temp(
+      "data_dir = \"/from/file\"\nhttp = \"0.0.0.0:9000\"\n[limits]\nheader_bytes = 8192\n"
+      "[timeouts]\nidle_seconds = 2.5\n[tls]\nnames = [\"cam.lan\", \"192.168.1.5\"]\n");
+  auto r = parse({"--config", path.c_str(), "--http=127.0.0.1:0"},
+                 {{"KVSD_DATA_DIR", "/from/env"}, {"KVSD_HTTP", "1.2.3.4:1"}, {"KVSD_LIMITS_HEADER_COUNT", "7"}});
+  EXPECT_EQ(r.config.data_dir, "/from/env");
+  EXPECT_EQ(r.config.http, "127.0.0.1:0");
+  EXPECT_EQ(r.config.limits.header_bytes, 8192u);
+  EXPECT_EQ(r.config.limits.header_count, 7u);
+  EXPECT_EQ(r.config.limits.idle_timeout, std::chrono::milliseconds(2500));
+  ASSERT_EQ(r.config.tls_names.size(), 2u);
+  EXPECT_EQ(r.config.tls_names[1], "192.168.1.5");
+  std::remove(path.c_str());
+}
+
+TEST(Config, EmptyValueDisablesListener) {
+  auto r = parse({"--https", ""});
+  EXPECT_TRUE(r.config.https.empty());
+}
+
+TEST(Config, RejectsUnknownAndBadInput) {
+  EXPECT_THROW(parse({"--no-such-flag", "1"}), std::invalid_argument);
+  EXPECT_THROW(parse({"--limits-header-bytes", "lots"}), std::invalid_argument);
+  EXPECT_THROW(parse({"--http"}), std::invalid_argument);
+  EXPECT_THROW(parse({}, {{"KVSD_TIMEOUTS_IDLE_SECONDS", "-1"}}), std::invalid_argument);
+  const auto path = write_temp("[limits]\nheader_byts = 1\n");
+  EXPECT_THROW(parse({"--config", path.c_str()}), std::invalid_argument);
+  std::remove(path.c_str());
+}
+
+TEST(Config, HelpListsEveryFlagWithItsEnvName) {
+  EXPECT_TRUE(parse({"--help"}).help);
+  const auto text = config_help();
+  EXPECT_NE(text.find("--data-dir VALUE  (KVSD_DATA_DIR)"), std::string::npos);
+  EXPECT_NE(text.find("--tls-cert VALUE  (KVSD_TLS_CERT)"), std::string::npos);
+  EXPECT_NE(text.find("--limits-h2-max-concurrent-streams"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kvsd::app

@@ -1,0 +1,32 @@
+#include "http/aws_error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace kvsd::http {
+namespace {
+
+TEST(AwsError, StatusesFollowTheKvsModel) {
+  EXPECT_EQ(aws_shape(kvs::errc::resource_not_found).status, 404u);
+  EXPECT_EQ(aws_shape(kvs::errc::resource_not_found).type, "ResourceNotFoundException");
+  EXPECT_EQ(aws_shape(kvs::errc::invalid_argument).status, 400u);
+  EXPECT_EQ(aws_shape(kvs::errc::not_authorized).status, 401u);
+  EXPECT_EQ(aws_shape(kvs::errc::version_mismatch).type, "VersionMismatchException");
+  EXPECT_EQ(aws_shape(kvs::errc::internal).status, 500u);
+}
+
+TEST(AwsError, BodyHasTypeAndMessageAndEscapes) {
+  auto body = aws_error_body("InvalidArgumentException", "bad \"name\"\n");
+  auto j = nlohmann::json::parse(body);
+  EXPECT_EQ(j["__type"], "InvalidArgumentException");
+  EXPECT_EQ(j["message"], "bad \"name\"\n");
+}
+
+TEST(AwsError, InvalidUtf8InMessageStillYieldsJson) {
+  auto body = aws_error_body("InvalidArgumentException", std::string("name \xff\xfe"));
+  EXPECT_NO_THROW((void)nlohmann::json::parse(body));
+}
+
+}  // namespace
+}  // namespace kvsd::http
