@@ -41,7 +41,8 @@ std::string aws_error_body(std::string_view type, std::string_view message) {
 boost::asio::awaitable<boost::system::error_code> send_error(ResponseWriter& w, const kvs::Error& e) {
   const auto shape = aws_shape(e.code);
   Headers h{{"content-type", "application/json"}, {"x-amzn-ErrorType", std::string(shape.type)}};
-  co_return co_await w.send(shape.status, std::move(h), aws_error_body(shape.type, e.message));
+  std::string body = aws_error_body(shape.type, e.message);
+  co_return co_await w.send(shape.status, std::move(h), std::move(body));
 }
 
 }  // namespace kvsd::http

@@ -58,7 +58,8 @@ asio::awaitable<void> Dispatcher::dispatch(Request& req, ResponseWriter& w) {
               {"access-control-max-age", "86400"}};
     auto asked = req.headers.get("access-control-request-headers");
     h.add("access-control-allow-headers", asked ? std::string(*asked) : std::string("*"));
-    co_await w.send(204, std::move(h), {});
+    std::string empty;
+    co_await w.send(204, std::move(h), std::move(empty));
   } else {
     const Route* route = nullptr;
     switch (router_.match(req.method, req.path, &route)) {
@@ -79,22 +80,30 @@ asio::awaitable<void> Dispatcher::dispatch(Request& req, ResponseWriter& w) {
           } catch (...) {
           }
           spdlog::error("handler {} failed: {} (request {})", route->name, what, req.request_id);
-          if (!w.started()) co_await send_error(w, {kvs::errc::internal, "internal error, request " + req.request_id});
+          if (!w.started()) {
+            kvs::Error err{kvs::errc::internal, "internal error, request " + req.request_id};
+            co_await send_error(w, err);
+          }
         }
         if (!w.started()) {
           spdlog::error("handler {} returned without a response (request {})", route->name, req.request_id);
-          co_await send_error(w, {kvs::errc::internal, "handler produced no response"});
+          kvs::Error err{kvs::errc::internal, "handler produced no response"};
+          co_await send_error(w, err);
         } else if (!w.finished()) {
           co_await w.finish();
         }
         break;
       }
-      case Router::Match::wrong_method:
-        co_await send_error(w, {kvs::errc::method_not_allowed, "method " + req.method + " not allowed on " + req.path});
+      case Router::Match::wrong_method: {
+        kvs::Error err{kvs::errc::method_not_allowed, "method " + req.method + " not allowed on " + req.path};
+        co_await send_error(w, err);
         break;
-      case Router::Match::not_found:
-        co_await send_error(w, {kvs::errc::unknown_operation, "no operation at " + req.path});
+      }
+      case Router::Match::not_found: {
+        kvs::Error err{kvs::errc::unknown_operation, "no operation at " + req.path};
+        co_await send_error(w, err);
         break;
+      }
     }
   }
 

@@ -48,8 +48,12 @@ struct Activity {
 
 struct Watchdog {
   // Returns the reason the connection must be closed now, or nullptr, and the next time to check.
+  // Pending reads and writes start without waking the watchdog, so it never sleeps longer than
+  // one tick: timeouts fire within a second of their deadline.
+  static constexpr std::chrono::seconds kTick{1};
+
   static const char* check(const Activity& a, const Limits& l, Clock::time_point now, Clock::time_point& next) {
-    next = now + std::chrono::seconds(3600);
+    next = now + kTick;
     auto due = [&](Clock::time_point since, std::chrono::milliseconds limit) {
       const auto deadline = since + limit;
       if (deadline <= now) return true;
@@ -228,6 +232,21 @@ class Http1ResponseWriter final : public ResponseWriter {
   std::string chunk_line_;
 };
 
+// Reads and discards what is left of a request body, up to kDrainLimit bytes.
+template <class Body>
+asio::awaitable<bool> drain_body(Body& body) {
+  static constexpr std::size_t kDrainLimit = 64 * 1024;
+  std::array<std::byte, 16 * 1024> scratch{};
+  std::size_t drained = 0;
+  while (drained <= kDrainLimit) {
+    BodyRead r = co_await body.read_some(scratch);
+    if (r.ec) co_return false;
+    if (r.bytes == 0) co_return true;
+    drained += r.bytes;
+  }
+  co_return false;
+}
+
 bool expects_continue(const bhttp::request_parser<bhttp::buffer_body>& p) {
   auto it = p.get().find(bhttp::field::expect);
   return it != p.get().end() && iequals(it->value(), "100-continue");
@@ -309,7 +328,8 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     if (ec) {
       if (ec != asio::error::eof && ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
           ec != asio::error::bad_descriptor && ec != asio::error::connection_reset) {
-        co_await reject(stream, *act, ctx, 400, "BadRequest", "malformed request: " + ec.message());
+        const std::string why = "malformed request: " + ec.message();
+        co_await reject(stream, *act, ctx, 400, "BadRequest", why);
       }
       break;
     }
@@ -342,8 +362,11 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
                                        req.method == "HEAD");
     co_await ctx.dispatcher.dispatch(req, writer);
 
-    // The connection can carry another request only if both messages ended cleanly.
-    if (!writer.finished() || !writer.reusable() || !parser.is_done()) break;
+    // The connection can carry another request only if both messages ended cleanly. A small
+    // unread request body (an error answered before the handler read it) is drained so the
+    // client's next request on this connection still works; a large one closes the connection.
+    if (!writer.finished() || !writer.reusable()) break;
+    if (!parser.is_done() && !co_await drain_body(body)) break;
   }
 
   act->closed = true;

@@ -63,11 +63,13 @@ asio::awaitable<bool> sniff_h2(tcp::socket& s, boost::beast::flat_buffer& buf, o
 class SetupTimer {
  public:
   explicit SetupTimer(const asio::any_io_executor& ex) : timer_(ex) {}
-  void arm(tcp::socket& s, std::chrono::milliseconds limit) {
+  // `expired` is counted when the timer closes the socket.
+  void arm(tcp::socket& s, std::chrono::milliseconds limit, obs::Counter& expired) {
     armed_ = std::make_shared<bool>(true);
     timer_.expires_after(limit);
-    timer_.async_wait([&s, armed = armed_](error_code ec) {
+    timer_.async_wait([&s, &expired, armed = armed_](error_code ec) {
       if (!ec && *armed) {
+        expired.inc();
         error_code ignored;
         s.close(ignored);
       }
@@ -101,7 +103,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
 
-  http::SessionContext ctx{server.dispatcher, server.limits, server.metrics, describe(socket, tls != nullptr)};
+  http::SessionContext ctx{server.dispatcher, server.limits, server.metrics, describe(socket, tls != nullptr), false, {}};
   tcp::socket* raw = &socket;
   hooks->abort = [&raw] {
     error_code e;
@@ -121,7 +123,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
   if (tls != nullptr) {
     asio::ssl::stream<tcp::socket> stream(std::move(socket), *tls);
     raw = &stream.next_layer();
-    setup_timer.arm(stream.next_layer(), server.limits.tls_handshake_timeout);
+    setup_timer.arm(stream.next_layer(), server.limits.tls_handshake_timeout, server.metrics.timeouts_total.with({"tls_handshake"}));
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
     setup_timer.disarm();
     if (ec) {
@@ -136,13 +138,13 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
     raw = nullptr;
   } else {
     boost::beast::flat_buffer buf;
-    setup_timer.arm(socket, server.limits.idle_timeout);
+    setup_timer.arm(socket, server.limits.idle_timeout, server.metrics.timeouts_total.with({"idle"}));
     auto [ec, n] = co_await socket.async_read_some(buf.prepare(4096), kTuple);
     setup_timer.disarm();
     if (!ec) {
       buf.commit(n);
       server.metrics.bytes_received.inc(n);
-      setup_timer.arm(socket, server.limits.header_timeout);
+      setup_timer.arm(socket, server.limits.header_timeout, server.metrics.timeouts_total.with({"header"}));
       const bool h2 = co_await sniff_h2(socket, buf, server.metrics);
       setup_timer.disarm();
       if (h2) {

@@ -317,7 +317,9 @@ class CommandLineTest(unittest.TestCase):
             self.assertGreater(srv.port, 0)
             c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
             c.request("GET", "/healthz")
-            self.assertEqual(c.getresponse().status, 200)
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
             # the test routes exist only in kvsd-testserver
             c.request("POST", "/_test/echo", body=b"x")
             self.assertEqual(c.getresponse().status, 404)

@@ -57,7 +57,8 @@ asio::awaitable<void> sink(http::Request& req, http::ResponseWriter& w) {
     auto r = co_await req.body->read_some(buf);
     if (r.ec) {
       http::Headers h{{"content-type", "text/plain"}};
-      co_await w.send(400, std::move(h), "body read failed: " + r.ec.message() + "\n");
+      std::string text = "body read failed: " + r.ec.message() + "\n";
+      co_await w.send(400, std::move(h), std::move(text));
       co_return;
     }
     if (r.bytes == 0) break;
@@ -65,7 +66,8 @@ asio::awaitable<void> sink(http::Request& req, http::ResponseWriter& w) {
     if (delay > 0) co_await sleep_ms(delay);
   }
   http::Headers h{{"content-type", "application/json"}};
-  co_await w.send(200, std::move(h), "{\"bytes\":" + std::to_string(total) + "}");
+  std::string json = "{\"bytes\":" + std::to_string(total) + "}";
+  co_await w.send(200, std::move(h), std::move(json));
 }
 
 asio::awaitable<void> source(http::Request& req, http::ResponseWriter& w) {
@@ -84,7 +86,8 @@ asio::awaitable<void> source(http::Request& req, http::ResponseWriter& w) {
 asio::awaitable<void> sleep_route(http::Request& req, http::ResponseWriter& w) {
   co_await sleep_ms(query_number(req.query, "ms", 0));
   http::Headers h{{"content-type", "text/plain"}};
-  co_await w.send(200, std::move(h), "slept\n");
+  std::string text = "slept\n";
+  co_await w.send(200, std::move(h), std::move(text));
 }
 
 }  // namespace
