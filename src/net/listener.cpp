@@ -47,11 +47,16 @@ tcp::endpoint parse_endpoint(const std::string& text) {
 
 Listener::Listener(asio::io_context& ioc, const tcp::endpoint& at, ServerContext& server, asio::ssl::context* tls)
     : ioc_(ioc), acceptor_(asio::make_strand(ioc)), server_(server), tls_(tls) {
-  acceptor_.open(at.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(at);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-  bound_ = acceptor_.local_endpoint();
+  boost::system::error_code ec;
+  acceptor_.open(at.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(at, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) bound_ = acceptor_.local_endpoint(ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()) + ": " +
+                             ec.message());
+  }
 }
 
 void Listener::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
