@@ -1,5 +1,7 @@
 #include "app/dev_cert.hpp"
 
+#include "net/openssl_ptr.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -30,27 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// ---- owning pointers for OpenSSL objects ----
-
-template <auto Free>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<&X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<&EVP_PKEY_free>>;
-using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<&BIO_free_all>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<&BN_free>>;
-using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslDeleter<&ASN1_INTEGER_free>>;
-using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<&ASN1_OCTET_STRING_free>>;
-using Asn1Ia5StringPtr = std::unique_ptr<ASN1_IA5STRING, OpenSslDeleter<&ASN1_IA5STRING_free>>;
-using ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<&X509_EXTENSION_free>>;
-using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslDeleter<&GENERAL_NAME_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslDeleter<&GENERAL_NAMES_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<&X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslDeleter<&X509_STORE_CTX_free>>;
+using namespace kvsd::openssl;  // NOLINT(google-build-using-namespace): owning pointer aliases
 
 constexpr long kDay = 24L * 60 * 60;
 constexpr long kCaValidDays = 3650;

@@ -1,6 +1,9 @@
 #include "app/dev_cert.hpp"
 
 #include <gtest/gtest.h>
+
+#include "net/openssl_ptr.hpp"
+#include "support/temp_dir.hpp"
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -23,37 +26,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<&X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<&EVP_PKEY_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<&BIO_free_all>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<&X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<&X509_STORE_CTX_free>>;
+using namespace kvsd::openssl;  // NOLINT(google-build-using-namespace)
+
 
 // A fresh directory removed at the end of the test.
-class TempDir {
+class TempDir : public kvsd::testing_support::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::path(testing::TempDir()) / "kvsd-dev-cert-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : kvsd::testing_support::TempDir("kvsd-dev-cert") {}
 };
 
 std::string slurp(const fs::path& p) {

@@ -1,6 +1,9 @@
 #include "net/tls_context.hpp"
 
 #include <gtest/gtest.h>
+
+#include "net/openssl_ptr.hpp"
+#include "support/temp_dir.hpp"
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -22,39 +25,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<&SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, Deleter<&SSL_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<&EVP_PKEY_free>>;
+using namespace kvsd::openssl;  // NOLINT(google-build-using-namespace)
 struct FileCloser {
   void operator()(FILE* f) const noexcept { std::fclose(f); }
 };
 using FilePtr = std::unique_ptr<FILE, FileCloser>;
 
 // A fresh directory removed at the end of the test.
-class TempDir {
+class TempDir : public kvsd::testing_support::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::path(testing::TempDir()) / "kvsd-tls-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : kvsd::testing_support::TempDir("kvsd-tls") {}
 };
 
 // Development certificates shared by every test of this file (generating them takes a moment).
