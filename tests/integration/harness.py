@@ -99,6 +99,7 @@ class Server:
             with self._cond:
                 self._lines.append(line.rstrip("\n"))
                 self._cond.notify_all()
+        self.proc.stderr.close()
         with self._cond:
             self._cond.notify_all()
 
