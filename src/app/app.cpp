@@ -44,7 +44,7 @@ struct App::Impl {
       : config(std::move(c)),
         ioc(static_cast<int>(config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : config.threads)),
         http_metrics(registry),
-        dispatcher(router, http_metrics),
+        dispatcher(router, http_metrics, config.access_log),
         server{dispatcher, config.limits, http_metrics, tracker} {}
 
   Config config;

@@ -84,6 +84,8 @@ const std::vector<Key>& keys() {
       {"https", "TLS listener ADDR:PORT (HTTP/1.1 and h2 via ALPN); empty disables (default 127.0.0.1:8443)",
        string(&Config::https)},
       {"log_level", "trace, debug, info, warn, error (default info)", string(&Config::log_level)},
+      {"access_log", "log one line per request at info level (default true)",
+       [](Config& c, const std::string& v) { c.access_log = parse_bool(v); }},
       {"threads", "I/O threads; 0 means one per core (default 0)", integer(&Config::threads)},
       {"tls.cert", "PEM certificate chain; without it a dev CA and certificate are made under data_dir/tls",
        string(&Config::tls_cert)},

@@ -23,6 +23,7 @@ struct Config {
   std::vector<std::string> tls_names;    // extra names/addresses for the dev certificate
   bool tls_h2 = true;                    // offer h2 in ALPN
   std::string log_level = "info";
+  bool access_log = true;                // one info line per request
   unsigned threads = 0;                  // I/O threads; 0: one per core
   http::Limits limits;
   std::chrono::milliseconds shutdown_grace{10'000};

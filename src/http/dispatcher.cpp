@@ -109,6 +109,7 @@ asio::awaitable<void> Dispatcher::dispatch(Request& req, ResponseWriter& w) {
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   metrics_.observe_request(route_name, w.status(), to_string(req.protocol), seconds);
+  if (!access_log_) co_return;
   spdlog::info("access {} {} {} status={} bytes={} ms={:.2f} proto={} peer={} id={}", req.method, req.path, route_name,
                w.status(), w.body_bytes(), seconds * 1000.0, to_string(req.protocol),
                req.connection ? req.connection->remote_address : std::string("-"), req.request_id);

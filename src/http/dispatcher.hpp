@@ -17,13 +17,16 @@ namespace kvsd::http {
 
 class Dispatcher {
  public:
-  Dispatcher(const Router& router, obs::HttpMetrics& metrics) : router_(router), metrics_(metrics) {}
+  // `access_log`: write one info line per finished exchange.
+  Dispatcher(const Router& router, obs::HttpMetrics& metrics, bool access_log = true)
+      : router_(router), metrics_(metrics), access_log_(access_log) {}
 
   boost::asio::awaitable<void> dispatch(Request& req, ResponseWriter& w);
 
  private:
   const Router& router_;
   obs::HttpMetrics& metrics_;
+  bool access_log_;
 };
 
 // Headers exposed to browsers on every response that carried an Origin.
