@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libprotobuf-dev protobuf-compiler
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libwebm-dev
   # test and bench tools
-  curl nghttp2-client python3 python3-boto3 python3-h2 awscli ffmpeg openssl
+  curl nghttp2-client python3 python3-boto3 python3-h2 awscli ffmpeg openssl clang-format
 )
 
 missing=()

@@ -7,26 +7,46 @@ namespace kvsd::http {
 AwsErrorShape aws_shape(kvs::errc code) noexcept {
   using kvs::errc;
   switch (code) {
-    case errc::invalid_argument: return {400, "InvalidArgumentException"};
-    case errc::resource_not_found: return {404, "ResourceNotFoundException"};
-    case errc::resource_in_use: return {400, "ResourceInUseException"};
-    case errc::version_mismatch: return {400, "VersionMismatchException"};
-    case errc::tags_per_resource_exceeded: return {400, "TagsPerResourceExceededLimitException"};
-    case errc::account_stream_limit: return {400, "AccountStreamLimitExceededException"};
-    case errc::client_limit_exceeded: return {400, "ClientLimitExceededException"};
-    case errc::no_data_retention: return {400, "NoDataRetentionException"};
-    case errc::not_authorized: return {401, "NotAuthorizedException"};
-    case errc::access_denied: return {401, "AccessDeniedException"};
-    case errc::signature_does_not_match: return {403, "SignatureDoesNotMatch"};
-    case errc::missing_authentication: return {403, "MissingAuthenticationTokenException"};
-    case errc::request_expired: return {403, "RequestExpired"};
-    case errc::unknown_operation: return {404, "UnknownOperationException"};
-    case errc::method_not_allowed: return {405, "MethodNotAllowedException"};
-    case errc::not_supported: return {400, "NotSupportedException"};
-    case errc::payload_too_large: return {413, "SerializationException"};
-    case errc::serialization: return {400, "SerializationException"};
-    case errc::service_unavailable: return {503, "ServiceUnavailableException"};
-    case errc::internal: return {500, "InternalFailure"};
+    case errc::invalid_argument:
+      return {400, "InvalidArgumentException"};
+    case errc::resource_not_found:
+      return {404, "ResourceNotFoundException"};
+    case errc::resource_in_use:
+      return {400, "ResourceInUseException"};
+    case errc::version_mismatch:
+      return {400, "VersionMismatchException"};
+    case errc::tags_per_resource_exceeded:
+      return {400, "TagsPerResourceExceededLimitException"};
+    case errc::account_stream_limit:
+      return {400, "AccountStreamLimitExceededException"};
+    case errc::client_limit_exceeded:
+      return {400, "ClientLimitExceededException"};
+    case errc::no_data_retention:
+      return {400, "NoDataRetentionException"};
+    case errc::not_authorized:
+      return {401, "NotAuthorizedException"};
+    case errc::access_denied:
+      return {401, "AccessDeniedException"};
+    case errc::signature_does_not_match:
+      return {403, "SignatureDoesNotMatch"};
+    case errc::missing_authentication:
+      return {403, "MissingAuthenticationTokenException"};
+    case errc::request_expired:
+      return {403, "RequestExpired"};
+    case errc::unknown_operation:
+      return {404, "UnknownOperationException"};
+    case errc::method_not_allowed:
+      return {405, "MethodNotAllowedException"};
+    case errc::not_supported:
+      return {400, "NotSupportedException"};
+    case errc::payload_too_large:
+      return {413, "SerializationException"};
+    case errc::serialization:
+      return {400, "SerializationException"};
+    case errc::service_unavailable:
+      return {503, "ServiceUnavailableException"};
+    case errc::internal:
+      return {500, "InternalFailure"};
   }
   return {500, "InternalFailure"};
 }

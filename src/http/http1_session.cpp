@@ -190,7 +190,8 @@ class Http1ResponseWriter final : public ResponseWriter {
   asio::awaitable<error_code> do_send(unsigned status, const Headers& headers, std::string body) override {
     head_ = format_head(status, headers, true);
     chunked_ = false;
-    if (head_request_ || no_body(status)) co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(head_)));
+    if (head_request_ || no_body(status))
+      co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(head_)));
     co_return co_await write_all(stream_, act_, ctx_, {asio::buffer(head_), asio::buffer(body)});
   }
 
@@ -375,7 +376,7 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
 }
 
 template asio::awaitable<void> run_http1_session<asio::ip::tcp::socket>(asio::ip::tcp::socket&, beast::flat_buffer,
-                                                                       SessionContext&);
+                                                                        SessionContext&);
 template asio::awaitable<void> run_http1_session<asio::ssl::stream<asio::ip::tcp::socket>>(
     asio::ssl::stream<asio::ip::tcp::socket>&, beast::flat_buffer, SessionContext&);
 

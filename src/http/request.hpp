@@ -21,15 +21,15 @@ const char* to_string(Protocol p) noexcept;
 // What a handler may need to know about the connection a request arrived on.
 struct ConnectionInfo {
   bool tls = false;
-  std::string local_address;   // numeric, as bound
+  std::string local_address;  // numeric, as bound
   std::uint16_t local_port = 0;
   std::string remote_address;  // numeric
   std::uint16_t remote_port = 0;
 };
 
 struct BodyRead {
-  std::size_t bytes = 0;          // 0 with no error: the body has ended
-  boost::system::error_code ec;   // stall timeout, reset, malformed framing
+  std::size_t bytes = 0;         // 0 with no error: the body has ended
+  boost::system::error_code ec;  // stall timeout, reset, malformed framing
 };
 
 // Incremental access to a request body. Implemented by each session.

@@ -103,7 +103,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
 
-  http::SessionContext ctx{server.dispatcher, server.limits, server.metrics, describe(socket, tls != nullptr), false, {}};
+  http::SessionContext ctx{
+      server.dispatcher, server.limits, server.metrics, describe(socket, tls != nullptr), false, {}};
   tcp::socket* raw = &socket;
   hooks->abort = [&raw] {
     error_code e;
@@ -123,7 +124,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
   if (tls != nullptr) {
     asio::ssl::stream<tcp::socket> stream(std::move(socket), *tls);
     raw = &stream.next_layer();
-    setup_timer.arm(stream.next_layer(), server.limits.tls_handshake_timeout, server.metrics.timeouts_total.with({"tls_handshake"}));
+    setup_timer.arm(stream.next_layer(), server.limits.tls_handshake_timeout,
+                    server.metrics.timeouts_total.with({"tls_handshake"}));
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
     setup_timer.disarm();
     if (ec) {
@@ -150,8 +152,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
       if (h2) {
         server.metrics.connections_total.with({"h2c"}).inc();
         const auto data = buf.cdata();
-        co_await http::run_http2_session(socket, std::string(static_cast<const char*>(data.data()), data.size()),
-                                         ctx);
+        co_await http::run_http2_session(socket, std::string(static_cast<const char*>(data.data()), data.size()), ctx);
       } else if (socket.is_open()) {
         server.metrics.connections_total.with({"http/1.1"}).inc();
         co_await http::run_http1_session(socket, std::move(buf), ctx);

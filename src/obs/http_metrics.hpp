@@ -13,13 +13,13 @@ struct HttpMetrics {
 
   Registry& registry;
   Gauge& connections_open;
-  Family<Counter>& connections_total;   // {protocol}
-  Counter& connections_rejected;        // over the connection limit
-  Family<Counter>& requests_total;      // {route, status, protocol}
-  Family<Histogram>& request_seconds;   // {route}
+  Family<Counter>& connections_total;  // {protocol}
+  Counter& connections_rejected;       // over the connection limit
+  Family<Counter>& requests_total;     // {route, status, protocol}
+  Family<Histogram>& request_seconds;  // {route}
   Counter& bytes_received;
   Counter& bytes_sent;
-  Family<Counter>& timeouts_total;      // {kind}: idle, header, body_stall, write_stall
+  Family<Counter>& timeouts_total;  // {kind}: idle, header, body_stall, write_stall
 };
 
 }  // namespace kvsd::obs

@@ -46,8 +46,8 @@ Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<s
 Family<Histogram>& Registry::histogram(std::string name, std::string help, std::vector<double> bounds,
                                        std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  histograms_.emplace_back(
-      std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(labels)), std::move(bounds));
+  histograms_.emplace_back(std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(labels)),
+                           std::move(bounds));
   return *histograms_.back().first;
 }
 
@@ -129,8 +129,7 @@ std::string Registry::render() const {
         os << fam->name() << "_bucket" << label_text(fam->label_names(), l, "le=\"" + number(h.bounds()[i]) + "\"")
            << ' ' << cum[i] << '\n';
       }
-      os << fam->name() << "_bucket" << label_text(fam->label_names(), l, "le=\"+Inf\"") << ' ' << cum.back()
-         << '\n';
+      os << fam->name() << "_bucket" << label_text(fam->label_names(), l, "le=\"+Inf\"") << ' ' << cum.back() << '\n';
       os << fam->name() << "_sum" << label_text(fam->label_names(), l) << ' ' << number(h.sum()) << '\n';
       os << fam->name() << "_count" << label_text(fam->label_names(), l) << ' ' << h.count() << '\n';
     });

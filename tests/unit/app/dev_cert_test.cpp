@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "net/openssl_ptr.hpp"
-#include "support/temp_dir.hpp"
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include "net/openssl_ptr.hpp"
+#include "support/temp_dir.hpp"
 
 #include <cstdlib>
 #include <ctime>
@@ -27,7 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 
 using namespace kvsd::openssl;  // NOLINT(google-build-using-namespace)
-
 
 // A fresh directory removed at the end of the test.
 class TempDir : public kvsd::testing_support::TempDir {

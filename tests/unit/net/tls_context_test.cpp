@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "net/openssl_ptr.hpp"
-#include "support/temp_dir.hpp"
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include "net/openssl_ptr.hpp"
+#include "support/temp_dir.hpp"
 
 #include <cstdio>
 #include <cstdlib>
