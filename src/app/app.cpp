@@ -65,8 +65,7 @@ struct App::Impl {
     api::add_ops_routes(router, registry);
 
     if (!config.http.empty()) {
-      listeners.push_back(
-          std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.http), server, nullptr));
+      listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.http), server, nullptr));
     }
     if (!config.https.empty()) {
       std::string cert = config.tls_cert;
@@ -116,9 +115,8 @@ struct App::Impl {
       return;
     }
     timer->expires_after(std::chrono::milliseconds(20));
-    timer->async_wait([this, timer, deadline, aborted](boost::system::error_code) {
-      poll_drain(timer, deadline, aborted);
-    });
+    timer->async_wait(
+        [this, timer, deadline, aborted](boost::system::error_code) { poll_drain(timer, deadline, aborted); });
   }
 };
 

@@ -25,7 +25,8 @@ struct Key {
 double parse_number(const std::string& key, const std::string& v) {
   char* end = nullptr;
   const double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || d < 0) throw std::invalid_argument(key + ": '" + v + "' is not a non-negative number");
+  if (v.empty() || *end != '\0' || d < 0)
+    throw std::invalid_argument(key + ": '" + v + "' is not a non-negative number");
   return d;
 }
 
@@ -35,9 +36,7 @@ Setter integer(T Config::*field) {
 }
 
 Setter count(std::size_t http::Limits::*field) {
-  return [field](Config& c, const std::string& v) {
-    c.limits.*field = static_cast<std::size_t>(parse_number("", v));
-  };
+  return [field](Config& c, const std::string& v) { c.limits.*field = static_cast<std::size_t>(parse_number("", v)); };
 }
 
 Setter window(std::uint32_t http::Limits::*field) {

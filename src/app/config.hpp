@@ -20,11 +20,11 @@ struct Config {
   std::string https = "127.0.0.1:8443";  // empty: no TLS listener
   std::string tls_cert;                  // PEM chain; with tls_key, replaces the dev certificate
   std::string tls_key;
-  std::vector<std::string> tls_names;    // extra names/addresses for the dev certificate
-  bool tls_h2 = true;                    // offer h2 in ALPN
+  std::vector<std::string> tls_names;  // extra names/addresses for the dev certificate
+  bool tls_h2 = true;                  // offer h2 in ALPN
   std::string log_level = "info";
-  bool access_log = true;                // one info line per request
-  unsigned threads = 0;                  // I/O threads; 0: one per core
+  bool access_log = true;  // one info line per request
+  unsigned threads = 0;    // I/O threads; 0: one per core
   http::Limits limits;
   std::chrono::milliseconds shutdown_grace{10'000};
 };
