@@ -15,6 +15,8 @@
 
 #include "api/ops_routes.hpp"
 #include "app/dev_cert.hpp"
+#include "app/dev_credentials.hpp"
+#include "auth/credentials.hpp"
 #include "http/dispatcher.hpp"
 #include "net/connection_tracker.hpp"
 #include "net/listener.hpp"
@@ -57,11 +59,13 @@ struct App::Impl {
   net::ServerContext server;
   std::optional<asio::ssl::context> tls;
   std::vector<std::unique_ptr<net::Listener>> listeners;
+  api::AuthContext auth;
 
   void setup() {
     raise_fd_limit();
     std::signal(SIGPIPE, SIG_IGN);
     fs::create_directories(config.data_dir);
+    setup_auth();
     api::add_ops_routes(router, registry);
 
     if (!config.http.empty()) {
@@ -83,6 +87,32 @@ struct App::Impl {
       listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.https), server, &*tls));
     }
     if (listeners.empty()) throw std::invalid_argument("both http and https are disabled: nothing to serve");
+  }
+
+  void setup_auth() {
+    if (config.auth == "none") {
+      auth.enabled = false;
+      spdlog::warn("auth none: requests are NOT authenticated; anyone who can reach the listeners can use the API");
+      return;
+    }
+    if (config.access_key_id.empty() != config.secret_access_key.empty())
+      throw std::invalid_argument("credentials.access_key_id and credentials.secret_access_key must be given together");
+    auth::Credentials creds{config.access_key_id, config.secret_access_key};
+    if (creds.access_key_id.empty()) {
+      const auto path = fs::absolute(fs::path(config.data_dir) / "credentials").lexically_normal().string();
+      creds = ensure_dev_credentials(path);
+      spdlog::info(
+          "dev credentials: {}, access key id {}; for clients: export AWS_ACCESS_KEY_ID={} "
+          "AWS_SECRET_ACCESS_KEY=$(sed -n 's/^secret_access_key = \"\\(.*\\)\"$/\\1/p' {})",
+          path, creds.access_key_id, creds.access_key_id, path);
+    } else {
+      spdlog::info("sigv4 authentication with configured access key id {}", creds.access_key_id);
+    }
+    auto store = std::make_shared<auth::StaticCredentialStore>();
+    store->add(std::move(creds));
+    auth.enabled = true;
+    auth.store = std::move(store);
+    auth.options.region = config.auth_check_region ? config.region : std::string();
   }
 
   // Stops accepting, lets exchanges in flight end within the grace period, then closes the rest.
@@ -125,6 +155,8 @@ App::App(Config config) : impl_(std::make_unique<Impl>(std::move(config))) { imp
 App::~App() = default;
 
 http::Router& App::router() { return impl_->router; }
+
+const api::AuthContext& App::auth() const { return impl_->auth; }
 
 int App::run() {
   auto& s = *impl_;

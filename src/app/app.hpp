@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "api/authenticated.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
 
@@ -19,6 +20,8 @@ class App {
 
   // Routes may be added until run() is called (tests add their own).
   http::Router& router();
+  // How API routes are authenticated (register them with api::require_sigv4(app.auth(), ...)).
+  const api::AuthContext& auth() const;
 
   // Serves until SIGTERM/SIGINT, then drains and returns the process exit code.
   int run();

@@ -118,8 +118,42 @@ const std::vector<Key>& keys() {
        [](Config& c, const std::string& v) {
          c.shutdown_grace = std::chrono::milliseconds(static_cast<long long>(parse_number("", v) * 1000.0));
        }},
+      {"auth", "sigv4 (API calls must carry an AWS SigV4 signature) or none (no authentication) (default sigv4)",
+       [](Config& c, const std::string& v) {
+         if (v != "sigv4" && v != "none") throw std::invalid_argument("'" + v + "' is not sigv4 or none");
+         c.auth = v;
+       }},
+      {"auth.mode", "same as auth, for the [auth] table of the TOML file",
+       [](Config& c, const std::string& v) {
+         if (v != "sigv4" && v != "none") throw std::invalid_argument("'" + v + "' is not sigv4 or none");
+         c.auth = v;
+       }},
+      {"auth.check_region", "reject signatures scoped to a region other than `region` (default false)",
+       [](Config& c, const std::string& v) { c.auth_check_region = parse_bool(v); }},
+      {"region", "the AWS region kvsd reports in ARNs and endpoints (default us-west-2)", string(&Config::region)},
+      {"account_id", "the AWS account id kvsd reports in ARNs (default 123456789012)",
+       [](Config& c, const std::string& v) {
+         if (v.size() != 12 || v.find_first_not_of("0123456789") != std::string::npos)
+           throw std::invalid_argument("'" + v + "' is not a 12-digit account id");
+         c.account_id = v;
+       }},
+      {"credentials.access_key_id",
+       "access key id clients sign with (also KVSD_ACCESS_KEY_ID); without it a dev key pair is made under "
+       "data_dir/credentials",
+       string(&Config::access_key_id)},
+      {"credentials.secret_access_key", "secret access key for credentials.access_key_id (also KVSD_SECRET_ACCESS_KEY)",
+       string(&Config::secret_access_key)},
   };
   return k;
+}
+
+// Short environment names accepted besides the generic KVSD_<KEY> ones.
+const std::vector<std::pair<std::string, std::string>>& env_aliases() {
+  static const std::vector<std::pair<std::string, std::string>> a = {
+      {"KVSD_ACCESS_KEY_ID", "credentials.access_key_id"},
+      {"KVSD_SECRET_ACCESS_KEY", "credentials.secret_access_key"},
+  };
+  return a;
 }
 
 std::string flag_name(const std::string& key) {
@@ -237,6 +271,14 @@ ConfigResult load_config(int argc, const char* const* argv, const std::map<std::
   }
   if (!c.config_path.empty()) load_file(c, c.config_path);
 
+  // Short aliases first, so the generic names win when both are set.
+  for (const auto& [alias, key] : env_aliases()) {
+    if (auto it = env.find(alias); it != env.end()) {
+      for (const auto& k : keys()) {
+        if (k.name == key) apply(c, k, it->second, "environment " + alias);
+      }
+    }
+  }
   for (const auto& [name, value] : env) {
     if (name == "KVSD_CONFIG") continue;
     for (const auto& k : keys()) {

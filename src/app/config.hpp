@@ -27,6 +27,14 @@ struct Config {
   unsigned threads = 0;    // I/O threads; 0: one per core
   http::Limits limits;
   std::chrono::milliseconds shutdown_grace{10'000};
+  // Authentication: "sigv4" (every KVS API call must be signed) or "none" (development only).
+  std::string auth = "sigv4";
+  bool auth_check_region = false;  // reject a signature scoped to another region than `region`
+  std::string region = "us-west-2";
+  std::string account_id = "123456789012";
+  // One access key pair; both empty: a dev pair is made under <data_dir>/credentials.
+  std::string access_key_id;
+  std::string secret_access_key;
 };
 
 // Result of parsing the command line: either a config or a request to print help.
@@ -37,7 +45,9 @@ struct ConfigResult {
 
 // Throws std::invalid_argument with a message naming the key and source on any bad input.
 ConfigResult load_config(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
-// Collects the process environment's KVSD_* variables.
+// Collects the process environment's KVSD_* variables. Besides the generic names, the short
+// KVSD_ACCESS_KEY_ID / KVSD_SECRET_ACCESS_KEY are accepted for credentials.access_key_id /
+// credentials.secret_access_key (the generic names win when both are set).
 std::map<std::string, std::string> kvsd_environment();
 std::string config_help();
 

@@ -90,9 +90,24 @@ asio::awaitable<void> sleep_route(http::Request& req, http::ResponseWriter& w) {
   co_await w.send(200, std::move(h), std::move(text));
 }
 
+asio::awaitable<void> signed_route(http::Request&, http::ResponseWriter& w, api::Authenticated& a) {
+  http::Headers h{{"content-type", "application/json"}};
+  std::string json =
+      "{\"access_key_id\":\"" + a.access_key_id + "\",\"body_bytes\":" + std::to_string(a.body.size()) + "}";
+  co_await w.send(200, std::move(h), std::move(json));
+}
+
+asio::awaitable<void> signed_stream(http::Request& req, http::ResponseWriter& w, api::Authenticated&) {
+  co_await sink(req, w);
+}
+
 }  // namespace
 
-void add_test_routes(http::Router& router) {
+void add_test_routes(http::Router& router, const api::AuthContext& auth) {
+  router.add("POST", "/_test/signed", "test_signed",
+             api::require_sigv4(auth, signed_route, api::BodyHashMode::buffer_json));
+  router.add("POST", "/_test/signed_stream", "test_signed_stream",
+             api::require_sigv4(auth, signed_stream, api::BodyHashMode::empty_payload));
   router.add("POST", "/_test/echo", "test_echo", echo);
   router.add("POST", "/_test/sink", "test_sink", sink);
   router.add("GET", "/_test/source", "test_source", source);

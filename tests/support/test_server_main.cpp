@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     }
     kvsd::obs::setup_logging(cfg.config.log_level);
     kvsd::app::App app(std::move(cfg.config));
-    kvsd::testing::add_test_routes(app.router());
+    kvsd::testing::add_test_routes(app.router(), app.auth());
     return app.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kvsd-testserver: %s\n", e.what());

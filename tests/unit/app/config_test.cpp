@@ -69,5 +69,58 @@ TEST(Config, HelpListsEveryFlagWithItsEnvName) {
   EXPECT_NE(text.find("--limits-h2-max-concurrent-streams"), std::string::npos);
 }
 
+TEST(Config, AuthDefaults) {
+  const auto c = parse({}).config;
+  EXPECT_EQ(c.auth, "sigv4");
+  EXPECT_FALSE(c.auth_check_region);
+  EXPECT_EQ(c.region, "us-west-2");
+  EXPECT_EQ(c.account_id, "123456789012");
+  EXPECT_TRUE(c.access_key_id.empty());
+  EXPECT_TRUE(c.secret_access_key.empty());
+}
+
+TEST(Config, AuthKeysFromFlagsFileAndEnv) {
+  auto c =
+      parse({"--auth", "none", "--auth-check-region", "true", "--region", "eu-west-1", "--account-id", "000011112222"})
+          .config;
+  EXPECT_EQ(c.auth, "none");
+  EXPECT_TRUE(c.auth_check_region);
+  EXPECT_EQ(c.region, "eu-west-1");
+  EXPECT_EQ(c.account_id, "000011112222");
+
+  const auto path = write_temp(
+      "region = \"ap-south-1\"\n[auth]\nmode = \"none\"\ncheck_region = true\n"
+      "[credentials]\naccess_key_id = \"AKIAFILE\"\nsecret_access_key = \"filesecret\"\n");
+  c = parse({"--config", path.c_str()}).config;
+  std::remove(path.c_str());
+  EXPECT_EQ(c.auth, "none");
+  EXPECT_TRUE(c.auth_check_region);
+  EXPECT_EQ(c.region, "ap-south-1");
+  EXPECT_EQ(c.access_key_id, "AKIAFILE");
+  EXPECT_EQ(c.secret_access_key, "filesecret");
+
+  c = parse({}, {{"KVSD_CREDENTIALS_ACCESS_KEY_ID", "AKIAGENERIC"}, {"KVSD_CREDENTIALS_SECRET_ACCESS_KEY", "s1"}})
+          .config;
+  EXPECT_EQ(c.access_key_id, "AKIAGENERIC");
+  EXPECT_EQ(c.secret_access_key, "s1");
+}
+
+TEST(Config, ShortCredentialEnvNames) {
+  auto c = parse({}, {{"KVSD_ACCESS_KEY_ID", "AKIASHORT"}, {"KVSD_SECRET_ACCESS_KEY", "s2"}}).config;
+  EXPECT_EQ(c.access_key_id, "AKIASHORT");
+  EXPECT_EQ(c.secret_access_key, "s2");
+  // The generic name wins over the short one; flags win over both.
+  c = parse({}, {{"KVSD_ACCESS_KEY_ID", "AKIASHORT"}, {"KVSD_CREDENTIALS_ACCESS_KEY_ID", "AKIAGENERIC"}}).config;
+  EXPECT_EQ(c.access_key_id, "AKIAGENERIC");
+  c = parse({"--credentials-access-key-id", "AKIAFLAG"}, {{"KVSD_ACCESS_KEY_ID", "AKIASHORT"}}).config;
+  EXPECT_EQ(c.access_key_id, "AKIAFLAG");
+}
+
+TEST(Config, RejectsBadAuthValues) {
+  EXPECT_THROW(parse({"--auth", "basic"}), std::invalid_argument);
+  EXPECT_THROW(parse({"--auth-check-region", "maybe"}), std::invalid_argument);
+  EXPECT_THROW(parse({"--account-id", "12ab"}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace kvsd::app

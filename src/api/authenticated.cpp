@@ -1,0 +1,85 @@
+#include "api/authenticated.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/error.hpp>
+#include <utility>
+
+#include "auth/crypto.hpp"
+#include "http/aws_error.hpp"
+
+namespace kvsd::api {
+
+namespace asio = boost::asio;
+
+auth::SignedRequest to_signed_request(const http::Request& req, std::string payload_sha256_hex) {
+  auth::SignedRequest s;
+  s.method = req.method;
+  s.path = req.path;
+  s.query = req.query;
+  s.http2 = req.protocol == http::Protocol::http2;
+  s.headers.reserve(req.headers.size() + 1);
+  for (const auto& [name, value] : req.headers) s.headers.emplace_back(name, value);
+  if (s.http2 && !req.headers.contains("host")) s.headers.emplace_back("host", req.authority);
+  s.payload_sha256_hex = std::move(payload_sha256_hex);
+  return s;
+}
+
+namespace {
+
+// The message sent to the client: the verifier's message, plus (like AWS) the canonical request
+// and string to sign on a signature mismatch. None of it holds the secret or expected signature.
+std::string client_message(const auth::AuthResult& r) {
+  std::string m = r.message;
+  if (r.failure == auth::AuthFailure::signature_mismatch && !r.canonical_request.empty()) {
+    m += "\n\nThe Canonical String for this request should have been\n'" + r.canonical_request +
+         "'\n\nThe String-to-Sign should have been\n'" + r.string_to_sign + "'\n";
+  }
+  return m;
+}
+
+asio::awaitable<void> guarded(const AuthContext& ctx, std::shared_ptr<const AuthenticatedHandler> inner,
+                              BodyHashMode mode, http::Request& req, http::ResponseWriter& w) {
+  Authenticated a;
+  std::string payload_hash(auth::kEmptySha256Hex);
+  if (mode == BodyHashMode::buffer_json) {
+    const auto read = co_await req.read_all(a.body, ctx.max_json_body);
+    if (read.ec) {
+      kvs::Error e;
+      if (read.ec == asio::error::message_size) {
+        e = kvs::Error{kvs::errc::payload_too_large,
+                       "request body exceeds " + std::to_string(ctx.max_json_body) + " bytes"};
+      } else {
+        e = kvs::Error{kvs::errc::serialization, "request body could not be read: " + read.ec.message()};
+      }
+      co_await http::send_error(w, e);
+      co_return;
+    }
+    payload_hash = auth::sha256_hex(a.body);
+  }
+  if (ctx.enabled) {
+    const auto signed_req = to_signed_request(req, std::move(payload_hash));
+    const auto now = ctx.now();
+    auth::AuthResult r = auth::verify(signed_req, *ctx.store, now, ctx.options);
+    if (!r.ok) {
+      spdlog::info("auth failed: {} {} id={} key={} reason={}: {}", req.method, req.path, req.request_id,
+                   r.access_key_id.empty() ? "-" : r.access_key_id, auth::to_string(r.failure), r.message);
+      const kvs::Error e{auth::to_errc(r.failure), client_message(r)};
+      co_await http::send_error(w, e);
+      co_return;
+    }
+    a.access_key_id = std::move(r.access_key_id);
+    a.region = std::move(r.region);
+  }
+  co_await (*inner)(req, w, a);
+}
+
+}  // namespace
+
+http::Handler require_sigv4(const AuthContext& ctx, AuthenticatedHandler inner, BodyHashMode mode) {
+  auto shared = std::make_shared<const AuthenticatedHandler>(std::move(inner));
+  return
+      [&ctx, shared, mode](http::Request& req, http::ResponseWriter& w) { return guarded(ctx, shared, mode, req, w); };
+}
+
+}  // namespace kvsd::api

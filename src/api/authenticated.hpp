@@ -1,0 +1,55 @@
+#pragma once
+// SigV4 authentication at the HTTP edge: require_sigv4() wraps a handler so that it runs only for
+// requests signed with a known access key (auth::verify), and answers the AWS error otherwise
+// (403 MissingAuthenticationToken / SignatureDoesNotMatch / RequestExpired, ...).
+//
+// Two body modes:
+// - buffer_json: the whole body (at most AuthContext::max_json_body bytes, else 413) is read
+//   first, its SHA-256 is the signed payload hash, and the inner handler gets the body.
+// - empty_payload: for streamed bodies (PutMedia): the signature is checked with the hash of the
+//   empty string, as the C producer signs it, before any body byte is read; the inner handler
+//   then reads the body itself from req.body. The streamed bytes are not covered by the signature.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "auth/credentials.hpp"
+#include "auth/sigv4.hpp"
+#include "http/router.hpp"
+
+namespace kvsd::api {
+
+// Shared, read-only once the server runs.
+struct AuthContext {
+  bool enabled = true;  // false: auth none, every request passes
+  std::shared_ptr<const auth::CredentialStore> store;
+  auth::VerifyOptions options;  // options.region empty: any region accepted
+  std::size_t max_json_body = 1 << 20;
+  // The clock; tests may replace it.
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+enum class BodyHashMode { buffer_json, empty_payload };
+
+// What the inner handler learns from the guard.
+struct Authenticated {
+  std::string access_key_id;  // empty with auth none
+  std::string region;         // the signature's scope region; empty with auth none
+  std::string body;           // buffer_json: the whole body; empty_payload: empty (read req.body)
+};
+
+using AuthenticatedHandler =
+    std::function<boost::asio::awaitable<void>(http::Request&, http::ResponseWriter&, Authenticated&)>;
+
+// The context must outlive the router. With ctx.enabled false the body is still buffered in
+// buffer_json mode, so inner handlers see the same thing either way.
+http::Handler require_sigv4(const AuthContext& ctx, AuthenticatedHandler inner, BodyHashMode mode);
+
+// Builds the verifier's view of a request (host = :authority for HTTP/2). Exposed for tests.
+auth::SignedRequest to_signed_request(const http::Request& req, std::string payload_sha256_hex);
+
+}  // namespace kvsd::api
