@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 LISTEN_RE = re.compile(r"listening (https?) (\S+):(\d+)")
 CA_RE = re.compile(r"dev CA certificate: (\S+)")
@@ -149,6 +150,23 @@ class Server:
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return s
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class sharing one server; subclasses set SERVER_ARGS (keyword arguments of Server)."""
+
+    SERVER_ARGS = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(**cls.SERVER_ARGS)
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.server.stop()
+        cls.server.__exit__(None, None, None)
+        assert rc == 0, f"kvsd exited with {rc} on SIGTERM"
 
 
 def recv_until_closed(sock, limit=1 << 24):

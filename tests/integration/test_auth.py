@@ -23,7 +23,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import Server
+from harness import ServerTestCase, Server
 
 SERVICE = "kinesisvideo"
 REGION = "us-west-2"
@@ -103,20 +103,11 @@ class DevCredentialsTest(unittest.TestCase):
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-class SigV4Test(unittest.TestCase):
+class SigV4Test(ServerTestCase):
     AKID = "AKIAKVSDTEST00000001"
     SECRET = "kvsdTestSecretKey/0123456789+abcdefghijkl"
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(https=False, env={"KVSD_ACCESS_KEY_ID": cls.AKID, "KVSD_SECRET_ACCESS_KEY": cls.SECRET})
-        cls.server.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, rc
+    SERVER_ARGS = dict(https=False, env={"KVSD_ACCESS_KEY_ID": AKID, "KVSD_SECRET_ACCESS_KEY": SECRET})
 
     def signed(self, body=b'{"StreamName":"cam"}', **kw):
         return sign(self.server, "/_test/signed", body, kw.pop("akid", self.AKID), kw.pop("secret", self.SECRET), **kw)

@@ -6,7 +6,7 @@ import socket
 import time
 import unittest
 
-from harness import Server, read_response, recv_until_closed
+from harness import ServerTestCase, Server, read_response, recv_until_closed
 
 
 def chunked(parts):
@@ -16,17 +16,8 @@ def chunked(parts):
     return out + b"0\r\n\r\n"
 
 
-class Http1Test(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(https=False)
-        cls.server.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, rc
+class Http1Test(ServerTestCase):
+    SERVER_ARGS = dict(https=False)
 
     def conn(self):
         return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)

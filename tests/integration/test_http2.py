@@ -21,7 +21,7 @@ import h2.errors
 import h2.events
 import h2.exceptions
 
-from harness import Server
+from harness import ServerTestCase, Server
 
 STREAM_WINDOW = 256 * 1024  # limits.h2_stream_window default
 
@@ -184,17 +184,7 @@ def metrics_text(port):
         return body.decode()
 
 
-class Http2Test(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server()
-        cls.server.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, rc
+class Http2Test(ServerTestCase):
 
     def url(self, path):
         return self.server.base_url("http") + path
