@@ -3,8 +3,7 @@
 namespace kvsd::obs {
 
 HttpMetrics::HttpMetrics(Registry& r)
-    : registry(r),
-      connections_open(r.gauge("kvsd_connections_open", "Connections currently open.").with({})),
+    : connections_open(r.gauge("kvsd_connections_open", "Connections currently open.").with({})),
       connections_total(r.counter("kvsd_connections_total", "Connections accepted, by protocol.", {"protocol"})),
       connections_rejected(
           r.counter("kvsd_connections_rejected_total", "Connections closed at once: over the connection limit.")
@@ -20,7 +19,7 @@ HttpMetrics::HttpMetrics(Registry& r)
 
 void HttpMetrics::observe_request(const std::string& route, unsigned status, const char* protocol, double seconds) {
   requests_total.with({route, std::to_string(status), protocol}).inc();
-  registry.histogram_of(request_seconds, {route}).observe(seconds);
+  request_seconds.with({route}).observe(seconds);
 }
 
 }  // namespace kvsd::obs

@@ -11,12 +11,11 @@ struct HttpMetrics {
   // Records one finished exchange.
   void observe_request(const std::string& route, unsigned status, const char* protocol, double seconds);
 
-  Registry& registry;
   Gauge& connections_open;
   Family<Counter>& connections_total;  // {protocol}
   Counter& connections_rejected;       // over the connection limit
   Family<Counter>& requests_total;     // {route, status, protocol}
-  Family<Histogram>& request_seconds;  // {route}
+  HistogramFamily& request_seconds;    // {route}
   Counter& bytes_received;
   Counter& bytes_sent;
   Family<Counter>& timeouts_total;  // {kind}: idle, header, body_stall, write_stall

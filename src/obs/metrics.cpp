@@ -43,23 +43,12 @@ Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<s
   return *gauges_.back();
 }
 
-Family<Histogram>& Registry::histogram(std::string name, std::string help, std::vector<double> bounds,
-                                       std::vector<std::string> labels) {
+HistogramFamily& Registry::histogram(std::string name, std::string help, std::vector<double> bounds,
+                                     std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
-  histograms_.emplace_back(std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(labels)),
-                           std::move(bounds));
-  return *histograms_.back().first;
-}
-
-Histogram& Registry::histogram_of(Family<Histogram>& f, const Labels& values) {
-  std::vector<double> bounds;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [fam, b] : histograms_) {
-      if (fam.get() == &f) bounds = b;
-    }
-  }
-  return f.with(values, std::move(bounds));
+  histograms_.push_back(
+      std::make_unique<HistogramFamily>(std::move(name), std::move(help), std::move(labels), std::move(bounds)));
+  return *histograms_.back();
 }
 
 namespace {
@@ -121,7 +110,7 @@ std::string Registry::render() const {
       os << fam->name() << label_text(fam->label_names(), l) << ' ' << g.value() << '\n';
     });
   }
-  for (const auto& [fam, bounds] : histograms_) {
+  for (const auto& fam : histograms_) {
     header(os, *fam, "histogram");
     fam->for_each([&](const Labels& l, const Histogram& h) {
       auto cum = h.cumulative();

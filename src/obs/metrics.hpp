@@ -85,14 +85,23 @@ class Family {
   std::map<Labels, std::unique_ptr<Metric>> metrics_;
 };
 
+// A histogram family: every histogram in it shares the bucket bounds given at registration.
+class HistogramFamily : public Family<Histogram> {
+ public:
+  HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names, std::vector<double> bounds)
+      : Family<Histogram>(std::move(name), std::move(help), std::move(label_names)), bounds_(std::move(bounds)) {}
+  Histogram& with(const Labels& values) { return Family<Histogram>::with(values, bounds_); }
+
+ private:
+  std::vector<double> bounds_;
+};
+
 class Registry {
  public:
   Family<Counter>& counter(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
-  // Every histogram of the family shares `bounds`.
-  Family<Histogram>& histogram(std::string name, std::string help, std::vector<double> bounds,
-                               std::vector<std::string> labels = {});
-  Histogram& histogram_of(Family<Histogram>& f, const Labels& values);
+  HistogramFamily& histogram(std::string name, std::string help, std::vector<double> bounds,
+                             std::vector<std::string> labels = {});
 
   [[nodiscard]] std::string render() const;
 
@@ -100,7 +109,7 @@ class Registry {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Family<Counter>>> counters_;
   std::vector<std::unique_ptr<Family<Gauge>>> gauges_;
-  std::vector<std::pair<std::unique_ptr<Family<Histogram>>, std::vector<double>>> histograms_;
+  std::vector<std::unique_ptr<HistogramFamily>> histograms_;
 };
 
 }  // namespace kvsd::obs

@@ -11,7 +11,7 @@ TEST(Metrics, RendersCountersGaugesHistograms) {
   c.with({"healthz", "200"}).inc(3);
   r.gauge("kvsd_test_open", "A gauge.").with({}).set(7);
   auto& hf = r.histogram("kvsd_test_seconds", "A histogram.", {0.1, 1.0}, {"route"});
-  auto& h = r.histogram_of(hf, {"x"});
+  auto& h = hf.with({"x"});
   h.observe(0.05);
   h.observe(0.5);
   h.observe(5);
