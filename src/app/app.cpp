@@ -7,12 +7,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <csignal>
 #include <filesystem>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "api/control_plane.hpp"
 #include "api/ops_routes.hpp"
 #include "app/dev_cert.hpp"
 #include "app/dev_credentials.hpp"
@@ -22,6 +24,7 @@
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "obs/http_metrics.hpp"
+#include "storage/rocksdb_stream_store.hpp"
 
 namespace kvsd::app {
 
@@ -60,6 +63,10 @@ struct App::Impl {
   std::optional<asio::ssl::context> tls;
   std::vector<std::unique_ptr<net::Listener>> listeners;
   api::AuthContext auth;
+  // Declared before the pool so that the pool (and any work on it) ends first.
+  std::unique_ptr<storage::RocksDbStreamStore> streams;
+  asio::thread_pool offload_pool{4};  // blocking work (RocksDB) via app::offload
+  api::ControlPlaneContext control_plane;
 
   void setup() {
     raise_fd_limit();
@@ -67,6 +74,7 @@ struct App::Impl {
     fs::create_directories(config.data_dir);
     setup_auth();
     api::add_ops_routes(router, registry);
+    setup_control_plane();
 
     if (!config.http.empty()) {
       listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.http), server, nullptr));
@@ -87,6 +95,19 @@ struct App::Impl {
       listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.https), server, &*tls));
     }
     if (listeners.empty()) throw std::invalid_argument("both http and https are disabled: nothing to serve");
+  }
+
+  void setup_control_plane() {
+    const auto index = (fs::path(config.data_dir) / "index").string();
+    storage::StreamStoreOptions options;
+    options.region = config.region;
+    options.account_id = config.account_id;
+    streams = std::make_unique<storage::RocksDbStreamStore>(index, std::move(options));
+    control_plane.auth = &auth;
+    control_plane.store = streams.get();
+    control_plane.pool = &offload_pool;
+    control_plane.public_endpoint = config.public_endpoint;
+    api::add_control_plane_routes(router, control_plane);
   }
 
   void setup_auth() {

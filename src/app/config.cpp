@@ -137,6 +137,14 @@ const std::vector<Key>& keys() {
            throw std::invalid_argument("'" + v + "' is not a 12-digit account id");
          c.account_id = v;
        }},
+      {"public_endpoint",
+       "base URL GetDataEndpoint returns (e.g. https://kvs.example.com:8443); default: scheme and port of the "
+       "listener the request came in on, host name from the request",
+       [](Config& c, const std::string& v) {
+         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+           throw std::invalid_argument("'" + v + "' is not an http:// or https:// URL");
+         c.public_endpoint = v;
+       }},
       {"credentials.access_key_id",
        "access key id clients sign with (also KVSD_ACCESS_KEY_ID); without it a dev key pair is made under "
        "data_dir/credentials",

@@ -32,6 +32,9 @@ struct Config {
   bool auth_check_region = false;  // reject a signature scoped to another region than `region`
   std::string region = "us-west-2";
   std::string account_id = "123456789012";
+  // GetDataEndpoint answer (e.g. https://kvs.example.com); empty: the scheme of the listener the
+  // request came in on, the request's host name and the listener's port.
+  std::string public_endpoint;
   // One access key pair; both empty: a dev pair is made under <data_dir>/credentials.
   std::string access_key_id;
   std::string secret_access_key;

@@ -1,0 +1,341 @@
+#include "storage/rocksdb_stream_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <random>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "stream.pb.h"
+
+namespace kvsd::storage {
+
+namespace {
+
+constexpr std::uint32_t kFormatVersion = 1;
+constexpr const char* kStreamsFamily = "streams";
+
+kvs::Error not_found(const kvs::StreamRef& ref) {
+  const auto& what = ref.arn.empty() ? ref.name : ref.arn;
+  return kvs::Error{kvs::errc::resource_not_found, "The requested stream " + what + " was not found"};
+}
+
+kvs::Error storage_error(const rocksdb::Status& s) {
+  return kvs::Error{kvs::errc::internal, "stream index: " + s.ToString()};
+}
+
+std::string random_version() {
+  static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<std::size_t> pick(0, sizeof(kAlnum) - 2);
+  std::string v(20, 'A');
+  for (auto& c : v) c = kAlnum[pick(rng)];
+  return v;
+}
+
+kvs::StreamStatus from_proto(proto::StreamRecord::Status s) {
+  switch (s) {
+    case proto::StreamRecord::CREATING:
+      return kvs::StreamStatus::creating;
+    case proto::StreamRecord::UPDATING:
+      return kvs::StreamStatus::updating;
+    case proto::StreamRecord::DELETING:
+      return kvs::StreamStatus::deleting;
+    default:
+      return kvs::StreamStatus::active;
+  }
+}
+
+// Page tokens are the base64 of the last name returned (the API's NextToken allows only
+// [a-zA-Z0-9+/=]).
+constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string encode_token(const std::string& in) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kB64[(acc >> bits) & 0x3F]);
+    }
+  }
+  if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 0x3F]);
+  while (out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+bool decode_token(const std::string& in, std::string& out) {
+  out.clear();
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const auto pos = kB64.find(c);
+    if (pos == std::string_view::npos) return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return !out.empty();
+}
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string make_stream_arn(const std::string& region, const std::string& account_id, const std::string& name,
+                            std::int64_t creation_time_ms) {
+  return "arn:aws:kinesisvideo:" + region + ":" + account_id + ":stream/" + name + "/" +
+         std::to_string(creation_time_ms);
+}
+
+bool parse_stream_arn(const std::string& arn, std::string& name, std::int64_t& creation_time_ms) {
+  static constexpr std::string_view kPrefix = "arn:aws:kinesisvideo:";
+  if (arn.rfind(kPrefix, 0) != 0) return false;
+  const auto marker = arn.find(":stream/", kPrefix.size());
+  if (marker == std::string::npos) return false;
+  const auto name_begin = marker + 8;
+  const auto slash = arn.rfind('/');
+  if (slash == std::string::npos || slash < name_begin + 1) return false;
+  const char* first = arn.data() + slash + 1;
+  const char* last = arn.data() + arn.size();
+  if (first == last) return false;
+  std::int64_t ms = 0;
+  const auto [p, ec] = std::from_chars(first, last, ms);
+  if (ec != std::errc() || p != last) return false;
+  name = arn.substr(name_begin, slash - name_begin);
+  creation_time_ms = ms;
+  return true;
+}
+
+struct RocksDbStreamStore::Db {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;
+
+  ~Db() {
+    for (auto* h : handles) {
+      if (db) db->DestroyColumnFamilyHandle(h);
+    }
+    if (db) db->Close();
+  }
+
+  // Reads the visible record a reference names, or an error.
+  kvs::Result<proto::StreamRecord> load(const kvs::StreamRef& ref) {
+    std::string name = ref.name;
+    std::int64_t arn_time = -1;
+    if (!ref.arn.empty() && !parse_stream_arn(ref.arn, name, arn_time)) return not_found(ref);
+    std::string value;
+    const auto s = db->Get(rocksdb::ReadOptions(), streams, name, &value);
+    if (s.IsNotFound()) return not_found(ref);
+    if (!s.ok()) return storage_error(s);
+    proto::StreamRecord rec;
+    if (!rec.ParseFromString(value)) return kvs::Error{kvs::errc::internal, "stream index: corrupt record " + name};
+    if (rec.status() == proto::StreamRecord::DELETING) return not_found(ref);
+    if (arn_time >= 0 && rec.creation_time_ms() != arn_time) return not_found(ref);
+    return rec;
+  }
+
+  kvs::Status save(const proto::StreamRecord& rec) {
+    std::string value;
+    rec.SerializeToString(&value);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const auto s = db->Put(wo, streams, rec.stream_name(), value);
+    if (!s.ok()) return storage_error(s);
+    return kvs::Unit{};
+  }
+};
+
+RocksDbStreamStore::RocksDbStreamStore(const std::string& path, StreamStoreOptions options)
+    : db_(std::make_unique<Db>()), options_(std::move(options)) {
+  if (!options_.now_ms) options_.now_ms = system_now_ms;
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families{
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kStreamsFamily, rocksdb::ColumnFamilyOptions()}};
+  rocksdb::DB* raw = nullptr;
+  const auto s = rocksdb::DB::Open(dbo, path, families, &db_->handles, &raw);
+  if (!s.ok()) throw std::runtime_error("cannot open stream index " + path + ": " + s.ToString());
+  db_->db.reset(raw);
+  db_->streams = db_->handles.at(1);
+}
+
+RocksDbStreamStore::~RocksDbStreamStore() = default;
+
+namespace {
+
+kvs::StreamInfo to_info(const proto::StreamRecord& rec, const StreamStoreOptions& o) {
+  kvs::StreamInfo info;
+  info.device_name = rec.device_name();
+  info.stream_name = rec.stream_name();
+  info.stream_arn = make_stream_arn(o.region, o.account_id, rec.stream_name(), rec.creation_time_ms());
+  info.media_type = rec.media_type();
+  info.kms_key_id = rec.kms_key_id();
+  info.version = rec.version();
+  info.status = from_proto(rec.status());
+  info.creation_time_ms = rec.creation_time_ms();
+  info.data_retention_in_hours = rec.data_retention_in_hours();
+  for (const auto& [k, v] : rec.tags()) info.tags.emplace(k, v);
+  return info;
+}
+
+kvs::Status check_version(const proto::StreamRecord& rec, const std::string& current_version) {
+  if (!current_version.empty() && current_version != rec.version())
+    return kvs::Error{kvs::errc::version_mismatch,
+                      "The stream version " + current_version + " does not match the current version"};
+  return kvs::Unit{};
+}
+
+}  // namespace
+
+kvs::Result<kvs::StreamInfo> RocksDbStreamStore::create(const kvs::CreateStreamInput& in) {
+  std::lock_guard lock(mutex_);
+  if (in.tags.size() > kvs::kMaxTagsPerStream)
+    return kvs::Error{kvs::errc::tags_per_resource_exceeded, "A stream can have at most 50 tags"};
+  const auto existing = db_->load(kvs::StreamRef{in.stream_name, {}});
+  if (existing) return kvs::Error{kvs::errc::resource_in_use, "The stream " + in.stream_name + " already exists"};
+  if (existing.error().code != kvs::errc::resource_not_found) return existing.error();
+  proto::StreamRecord rec;
+  rec.set_format_version(kFormatVersion);
+  rec.set_stream_name(in.stream_name);
+  rec.set_device_name(in.device_name);
+  rec.set_media_type(in.media_type);
+  rec.set_kms_key_id(in.kms_key_id);
+  rec.set_version(random_version());
+  rec.set_status(proto::StreamRecord::ACTIVE);
+  rec.set_creation_time_ms(options_.now_ms());
+  rec.set_data_retention_in_hours(in.data_retention_in_hours);
+  for (const auto& [k, v] : in.tags) (*rec.mutable_tags())[k] = v;
+  auto saved = db_->save(rec);
+  if (!saved) return saved.error();
+  return to_info(rec, options_);
+}
+
+kvs::Result<kvs::StreamInfo> RocksDbStreamStore::describe(const kvs::StreamRef& ref) {
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  return to_info(rec.value(), options_);
+}
+
+kvs::Result<kvs::ListStreamsOutput> RocksDbStreamStore::list(const kvs::ListStreamsInput& in) {
+  kvs::ListStreamsOutput out;
+  std::string after;  // the last name of the previous page
+  if (!in.next_token.empty() && !decode_token(in.next_token, after))
+    return kvs::Error{kvs::errc::invalid_argument, "NextToken is not a token ListStreams returned"};
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->streams));
+  const std::string& start = after.empty() || after < in.name_prefix ? in.name_prefix : after;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const auto key = it->key().ToString();
+    if (!after.empty() && key == after) continue;
+    if (key.compare(0, in.name_prefix.size(), in.name_prefix) != 0) {
+      if (key > in.name_prefix) break;
+      continue;
+    }
+    proto::StreamRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return kvs::Error{kvs::errc::internal, "stream index: corrupt record " + key};
+    if (rec.status() == proto::StreamRecord::DELETING) continue;
+    if (out.streams.size() == std::max<std::size_t>(in.max_results, 1)) {
+      out.next_token = encode_token(out.streams.back().stream_name);
+      break;
+    }
+    out.streams.push_back(to_info(rec, options_));
+  }
+  if (!it->status().ok()) return storage_error(it->status());
+  return out;
+}
+
+kvs::Status RocksDbStreamStore::remove(const kvs::StreamRef& ref, const std::string& current_version) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  auto ok = check_version(rec.value(), current_version);
+  if (!ok) return ok;
+  rec->set_status(proto::StreamRecord::DELETING);
+  rec->set_version(random_version());
+  return db_->save(rec.value());
+}
+
+kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update(const kvs::UpdateStreamInput& in) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(in.ref);
+  if (!rec) return rec.error();
+  auto ok = check_version(rec.value(), in.current_version);
+  if (!ok) return ok.error();
+  if (in.device_name) rec->set_device_name(*in.device_name);
+  if (in.media_type) rec->set_media_type(*in.media_type);
+  rec->set_version(random_version());
+  auto saved = db_->save(rec.value());
+  if (!saved) return saved.error();
+  return to_info(rec.value(), options_);
+}
+
+kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update_retention(const kvs::UpdateRetentionInput& in) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(in.ref);
+  if (!rec) return rec.error();
+  auto ok = check_version(rec.value(), in.current_version);
+  if (!ok) return ok.error();
+  const std::int64_t current = rec->data_retention_in_hours();
+  const std::int64_t next =
+      in.operation == kvs::RetentionOperation::increase ? current + in.change_in_hours : current - in.change_in_hours;
+  if (next < 0 || next > kvs::kMaxDataRetentionHours)
+    return kvs::Error{kvs::errc::invalid_argument, "The resulting data retention " + std::to_string(next) +
+                                                       " hours is outside 0.." +
+                                                       std::to_string(kvs::kMaxDataRetentionHours)};
+  rec->set_data_retention_in_hours(static_cast<std::int32_t>(next));
+  rec->set_version(random_version());
+  auto saved = db_->save(rec.value());
+  if (!saved) return saved.error();
+  return to_info(rec.value(), options_);
+}
+
+kvs::Status RocksDbStreamStore::tag(const kvs::StreamRef& ref, const kvs::Tags& tags) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  auto merged = *rec->mutable_tags();
+  for (const auto& [k, v] : tags) merged[k] = v;
+  if (merged.size() > kvs::kMaxTagsPerStream)
+    return kvs::Error{kvs::errc::tags_per_resource_exceeded, "A stream can have at most 50 tags"};
+  *rec->mutable_tags() = std::move(merged);
+  rec->set_version(random_version());
+  return db_->save(rec.value());
+}
+
+kvs::Status RocksDbStreamStore::untag(const kvs::StreamRef& ref, const std::vector<std::string>& keys) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  for (const auto& k : keys) rec->mutable_tags()->erase(k);
+  rec->set_version(random_version());
+  return db_->save(rec.value());
+}
+
+kvs::Result<kvs::Tags> RocksDbStreamStore::list_tags(const kvs::StreamRef& ref) {
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  kvs::Tags tags;
+  for (const auto& [k, v] : rec->tags()) tags.emplace(k, v);
+  return tags;
+}
+
+}  // namespace kvsd::storage

@@ -1,0 +1,187 @@
+#include "storage/rocksdb_stream_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <memory>
+#include <string>
+
+#include "support/temp_dir.hpp"
+
+namespace kvsd::storage {
+namespace {
+
+using kvs::errc;
+
+class StreamStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+  void open() {
+    store_.reset();
+    StreamStoreOptions o;
+    o.region = "eu-west-1";
+    o.account_id = "111122223333";
+    o.now_ms = [this] { return now_ms_; };
+    store_ = std::make_unique<RocksDbStreamStore>((dir_.path() / "index").string(), o);
+  }
+  kvs::StreamInfo create(const std::string& name) {
+    kvs::CreateStreamInput in;
+    in.stream_name = name;
+    in.data_retention_in_hours = 24;
+    auto r = store_->create(in);
+    EXPECT_TRUE(r.has_value());
+    return r.value();
+  }
+
+  testing_support::TempDir dir_;
+  std::int64_t now_ms_ = 1700000000123;
+  std::unique_ptr<RocksDbStreamStore> store_;
+};
+
+TEST(StreamArn, RoundTrip) {
+  const auto arn = make_stream_arn("us-west-2", "123456789012", "my.stream-1", 42);
+  EXPECT_EQ(arn, "arn:aws:kinesisvideo:us-west-2:123456789012:stream/my.stream-1/42");
+  std::string name;
+  std::int64_t ms = 0;
+  ASSERT_TRUE(parse_stream_arn(arn, name, ms));
+  EXPECT_EQ(name, "my.stream-1");
+  EXPECT_EQ(ms, 42);
+  EXPECT_FALSE(parse_stream_arn("arn:aws:kinesisvideo:us-west-2:1:stream/x/", name, ms));
+  EXPECT_FALSE(parse_stream_arn("arn:aws:kinesisvideo:us-west-2:1:stream//5", name, ms));
+  EXPECT_FALSE(parse_stream_arn("arn:aws:s3:::bucket", name, ms));
+  EXPECT_FALSE(parse_stream_arn("arn:aws:kinesisvideo:us-west-2:1:stream/x/12a", name, ms));
+}
+
+TEST_F(StreamStoreTest, CreateDescribeByNameAndArn) {
+  kvs::CreateStreamInput in;
+  in.stream_name = "cam1";
+  in.device_name = "dev";
+  in.media_type = "video/h264";
+  in.data_retention_in_hours = 2;
+  in.tags = {{"k", "v"}};
+  auto r = store_->create(in);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stream_arn, "arn:aws:kinesisvideo:eu-west-1:111122223333:stream/cam1/1700000000123");
+  EXPECT_EQ(r->status, kvs::StreamStatus::active);
+  EXPECT_EQ(r->creation_time_ms, now_ms_);
+  EXPECT_FALSE(r->version.empty());
+
+  auto again = store_->create(in);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, errc::resource_in_use);
+
+  auto by_name = store_->describe({"cam1", {}});
+  ASSERT_TRUE(by_name.has_value());
+  EXPECT_EQ(by_name->device_name, "dev");
+  EXPECT_EQ(by_name->media_type, "video/h264");
+  EXPECT_EQ(by_name->data_retention_in_hours, 2);
+  EXPECT_EQ(by_name->tags.at("k"), "v");
+  auto by_arn = store_->describe({{}, r->stream_arn});
+  ASSERT_TRUE(by_arn.has_value());
+  EXPECT_EQ(by_arn->version, r->version);
+
+  // Same name, other creation time: another (older) stream.
+  auto stale = store_->describe({{}, make_stream_arn("eu-west-1", "111122223333", "cam1", 5)});
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, errc::resource_not_found);
+  EXPECT_EQ(store_->describe({"nope", {}}).error().code, errc::resource_not_found);
+}
+
+TEST_F(StreamStoreTest, DeleteIsImmediateAndNameReusable) {
+  const auto s = create("gone");
+  auto wrong = store_->remove({"gone", {}}, "not-the-version");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code, errc::version_mismatch);
+  ASSERT_TRUE(store_->remove({{}, s.stream_arn}, s.version).has_value());
+  EXPECT_EQ(store_->describe({"gone", {}}).error().code, errc::resource_not_found);
+  EXPECT_EQ(store_->remove({"gone", {}}, {}).error().code, errc::resource_not_found);
+  EXPECT_TRUE(store_->list({}).value().streams.empty());
+  now_ms_ += 1000;
+  const auto again = create("gone");
+  EXPECT_NE(again.stream_arn, s.stream_arn);
+}
+
+TEST_F(StreamStoreTest, ListPrefixAndPages) {
+  for (const auto* n : {"a1", "b1", "b2", "b3", "b4", "b5", "c1"}) create(n);
+  kvs::ListStreamsInput in;
+  in.name_prefix = "b";
+  in.max_results = 2;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = store_->list(in);
+    ASSERT_TRUE(page.has_value());
+    for (const auto& s : page->streams) seen.push_back(s.stream_name);
+    in.next_token = page->next_token;
+    for (char c : in.next_token)
+      EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=');
+    ++pages;
+  } while (!in.next_token.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"b1", "b2", "b3", "b4", "b5"}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(store_->list({}).value().streams.size(), 7u);
+  kvs::ListStreamsInput bad;
+  bad.next_token = "!!";
+  EXPECT_EQ(store_->list(bad).error().code, errc::invalid_argument);
+}
+
+TEST_F(StreamStoreTest, UpdateAndRetentionCheckVersion) {
+  const auto s = create("u");
+  kvs::UpdateStreamInput up;
+  up.ref = {"u", {}};
+  up.current_version = "stale";
+  up.media_type = "audio/aac";
+  EXPECT_EQ(store_->update(up).error().code, errc::version_mismatch);
+  up.current_version = s.version;
+  auto r = store_->update(up);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->media_type, "audio/aac");
+  EXPECT_NE(r->version, s.version);
+
+  kvs::UpdateRetentionInput ret;
+  ret.ref = {"u", {}};
+  ret.current_version = r->version;
+  ret.operation = kvs::RetentionOperation::decrease;
+  ret.change_in_hours = 25;
+  EXPECT_EQ(store_->update_retention(ret).error().code, errc::invalid_argument);
+  ret.operation = kvs::RetentionOperation::increase;
+  auto r2 = store_->update_retention(ret);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->data_retention_in_hours, 49);
+  EXPECT_EQ(store_->update_retention(ret).error().code, errc::version_mismatch);
+}
+
+TEST_F(StreamStoreTest, TagsLimit) {
+  create("t");
+  kvs::Tags tags;
+  for (int i = 0; i < 50; ++i) tags["k" + std::to_string(i)] = "v";
+  ASSERT_TRUE(store_->tag({"t", {}}, tags).has_value());
+  ASSERT_TRUE(store_->tag({"t", {}}, {{"k1", "changed"}}).has_value());
+  auto over = store_->tag({"t", {}}, {{"extra", "x"}});
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().code, errc::tags_per_resource_exceeded);
+  ASSERT_TRUE(store_->untag({"t", {}}, {"k0", "k2", "missing"}).has_value());
+  auto listed = store_->list_tags({"t", {}});
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(listed->size(), 48u);
+  EXPECT_EQ(listed->at("k1"), "changed");
+  EXPECT_EQ(store_->list_tags({"none", {}}).error().code, errc::resource_not_found);
+}
+
+TEST_F(StreamStoreTest, SurvivesReopen) {
+  const auto s = create("durable");
+  ASSERT_TRUE(store_->tag({"durable", {}}, {{"a", "b"}}).has_value());
+  const auto tagged = store_->describe({"durable", {}}).value();
+  create("deleted");
+  ASSERT_TRUE(store_->remove({"deleted", {}}, {}).has_value());
+  open();
+  auto r = store_->describe({{}, s.stream_arn});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, tagged.version);
+  EXPECT_EQ(r->tags.at("a"), "b");
+  EXPECT_EQ(r->data_retention_in_hours, 24);
+  EXPECT_EQ(store_->describe({"deleted", {}}).error().code, errc::resource_not_found);
+}
+
+}  // namespace
+}  // namespace kvsd::storage
