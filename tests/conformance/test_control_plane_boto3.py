@@ -103,6 +103,14 @@ class ControlPlaneTest(unittest.TestCase):
                           APIName="PUT_MEDIA")
         self.assert_error("ResourceNotFoundException", 404, self.kv.list_tags_for_stream, StreamName="cp-missing")
 
+    def test_signaling_channels_not_supported(self):
+        self.assert_error("NotSupportedException", 400, self.kv.create_signaling_channel, ChannelName="chan")
+        self.assert_error("NotSupportedException", 400, self.kv.list_signaling_channels)
+        self.assert_error("NotSupportedException", 400, self.kv.get_signaling_channel_endpoint,
+                          ChannelARN=f"arn:aws:kinesisvideo:{REGION}:{ACCOUNT}:channel/chan/1")
+        err = self.assert_error("NotSupportedException", 400, self.kv.describe_signaling_channel, ChannelName="chan")
+        self.assertIn("signaling channels", err.response["Error"]["Message"])
+
     def test_invalid_arguments(self):
         e = self.assert_error("InvalidArgumentException", 400, self.kv.create_stream, StreamName="bad name!")
         self.assertIn("StreamName", e.response["Error"]["Message"])
