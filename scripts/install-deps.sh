@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages kvsd needs to build, test and benchmark.
+# Installs the Debian 12 packages kvsd needs to build, test and benchmark, and the pinned npm
+# packages of the JS SDK conformance suite (npm ci in tests/conformance/js, when not yet installed).
 # Idempotent: only packages that are missing are installed; a machine that has
 # everything is left untouched and the script returns at once.
 # Runs apt-get as root, or through sudo when not root.
@@ -16,6 +17,11 @@ packages=(
   # test and bench tools
   curl nghttp2-client python3 python3-boto3 python3-h2 awscli ffmpeg openssl clang-format
 )
+# node and npm run the JS SDK v3 conformance suite; Debian's packages only when none are on PATH
+# (a node installed some other way, e.g. from NodeSource or nvm, is used as it is).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +40,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The JS SDK v3 for tests/conformance/js, exactly as pinned in its package-lock.json.
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+js_dir="$repo_root/tests/conformance/js"
+if [ ! -d "$js_dir/node_modules/@aws-sdk/client-kinesis-video" ]; then
+  echo "install-deps: installing the JS conformance dependencies (npm ci in tests/conformance/js)"
+  npm ci --prefix "$js_dir" --no-audit --no-fund
 fi
 
 echo "install-deps: all build and test dependencies present"
