@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace kvs {
@@ -38,6 +39,31 @@ struct StreamInfo {
   std::int64_t creation_time_ms = 0;  // epoch milliseconds
   std::int32_t data_retention_in_hours = 0;
   Tags tags;
+};
+
+// Per-stream image generation settings (the ImageGenerationConfiguration shape). Stored and
+// returned only: kvsd generates no images yet. Enum members hold the AWS spelling.
+struct ImageGenerationConfiguration {
+  std::string status;               // "ENABLED" | "DISABLED"
+  std::string image_selector_type;  // "SERVER_TIMESTAMP" | "PRODUCER_TIMESTAMP"
+  std::string destination_uri;
+  std::string destination_region;
+  std::int32_t sampling_interval_ms = 0;
+  std::string format;                                // "JPEG" | "PNG"
+  std::map<std::string, std::string> format_config;  // empty: not set
+  std::optional<std::int32_t> width_pixels;
+  std::optional<std::int32_t> height_pixels;
+
+  bool operator==(const ImageGenerationConfiguration&) const = default;
+};
+
+// Per-stream notification settings (the NotificationConfiguration shape). Stored and returned
+// only: kvsd sends no notifications yet.
+struct NotificationConfiguration {
+  std::string status;  // "ENABLED" | "DISABLED"
+  std::string destination_uri;
+
+  bool operator==(const NotificationConfiguration&) const = default;
 };
 
 }  // namespace kvs

@@ -6,7 +6,8 @@
 // Errors (kvs::errc): resource_in_use (create of an existing name), resource_not_found (no such
 // stream, or an ARN whose creation time does not match), version_mismatch (CurrentVersion given
 // and different), tags_per_resource_exceeded (more than kMaxTagsPerStream tags), invalid_argument
-// (a retention change below zero or above the maximum), internal (storage failure).
+// (a retention change below zero or above the maximum), no_data_retention (an image generation or
+// notification configuration set on a stream whose retention is 0), internal (storage failure).
 
 #include <cstdint>
 #include <optional>
@@ -102,6 +103,15 @@ class StreamStore {
   virtual Status tag(const StreamRef& ref, const Tags& tags) = 0;
   virtual Status untag(const StreamRef& ref, const std::vector<std::string>& keys) = 0;
   virtual Result<Tags> list_tags(const StreamRef& ref) = 0;
+  // The stored configuration, or nullopt when none was set. Changing either configuration changes
+  // nothing else about the stream (not even its version); nullopt removes it. Setting one on a
+  // stream with zero data retention fails with no_data_retention.
+  virtual Result<std::optional<ImageGenerationConfiguration>> image_generation_configuration(const StreamRef& ref) = 0;
+  virtual Status set_image_generation_configuration(const StreamRef& ref,
+                                                    const std::optional<ImageGenerationConfiguration>& config) = 0;
+  virtual Result<std::optional<NotificationConfiguration>> notification_configuration(const StreamRef& ref) = 0;
+  virtual Status set_notification_configuration(const StreamRef& ref,
+                                                const std::optional<NotificationConfiguration>& config) = 0;
 };
 
 }  // namespace kvs

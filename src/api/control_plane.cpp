@@ -71,6 +71,7 @@ std::string data_endpoint_for(bool tls, const std::string& authority, const std:
 void add_control_plane_routes(http::Router& router, const ControlPlaneContext& ctx) {
   detail::add_stream_routes(router, ctx);
   detail::add_tag_routes(router, ctx);
+  detail::add_configuration_routes(router, ctx);
   detail::add_unsupported_routes(router, ctx);
 }
 

@@ -21,6 +21,7 @@ Json stream_info_json(const kvs::StreamInfo& s);
 
 void add_stream_routes(http::Router& router, const ControlPlaneContext& ctx);
 void add_tag_routes(http::Router& router, const ControlPlaneContext& ctx);
+void add_configuration_routes(http::Router& router, const ControlPlaneContext& ctx);
 void add_unsupported_routes(http::Router& router, const ControlPlaneContext& ctx);
 void add_json_route(http::Router& router, const ControlPlaneContext& ctx, const char* path, const char* name,
                     JsonHandler handler);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <utility>
 
 namespace kvsd::api::validation {
 
@@ -121,6 +123,42 @@ bool is_tag_value(std::string_view s) {
   return tag_chars(s, n) && n <= 256;
 }
 
+bool is_destination_uri(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  const auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  if (!all_of(s.substr(0, colon), [](char c) { return ascii_alnum(c) || c == '_'; })) return false;
+  auto rest = s.substr(colon + 1);
+  if (rest.substr(0, 2) == "//") rest.remove_prefix(2);
+  // ([^/]+)/?([^*]*): a non-empty part without '/', then no '*' after the first '/'.
+  if (rest.empty() || rest.front() == '/') return false;
+  const auto slash = rest.find('/');
+  return slash == std::string_view::npos || rest.find('*', slash) == std::string_view::npos;
+}
+
+bool is_destination_region(std::string_view s) {
+  if (s.size() < 9 || s.size() > 14) return false;
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto dash = s.find('-', start);
+    parts.push_back(s.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start));
+    if (dash == std::string_view::npos) break;
+    start = dash + 1;
+  }
+  if (parts.size() != 3 && parts.size() != 4) return false;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i)
+    if (parts[i].empty() || !all_of(parts[i], lower)) return false;
+  return parts.back().size() == 1 && digit(parts.back().front());
+}
+
+bool is_jpeg_quality(std::string_view s) {
+  if (s.empty() || s.size() > 3 || !all_of(s, digit)) return false;
+  int n = 0;
+  for (char c : s) n = n * 10 + (c - '0');
+  return n >= 1 && n <= 100;
+}
+
 kvs::Result<json> parse_object(const std::string& body) {
   if (body.empty()) return json::object();
   auto j = json::parse(body, nullptr, false);
@@ -231,6 +269,111 @@ std::optional<kvs::Error> tag_keys(const json& j, const char* field, std::vector
     out.push_back(k.get<std::string>());
   }
   return std::nullopt;
+}
+
+namespace {
+
+bool is_configuration_status(std::string_view s) { return s == "ENABLED" || s == "DISABLED"; }
+bool is_image_selector_type(std::string_view s) { return s == "SERVER_TIMESTAMP" || s == "PRODUCER_TIMESTAMP"; }
+bool is_format(std::string_view s) { return s == "JPEG" || s == "PNG"; }
+
+constexpr const char* kStatusRule = "one of ENABLED, DISABLED";
+constexpr const char* kUriRule = "length 1-255, pattern ^[a-zA-Z_0-9]+:(//)?([^/]+)/?([^*]*)$";
+
+// Runs `check` on the required structure in member `field`, prefixing its errors with `field.`.
+template <class Check>
+std::optional<kvs::Error> required_struct(const json& j, const char* field, Check&& check) {
+  const auto* v = member(j, field);
+  if (v == nullptr) return invalid(std::string(field) + " is required");
+  if (!v->is_object()) return invalid(std::string(field) + " must be a structure");
+  if (auto e = check(*v)) {
+    e->message = std::string(field) + "." + e->message;
+    return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<kvs::Error> required_int(const json& j, const char* field, std::int64_t min, std::int64_t max,
+                                       std::int32_t& out) {
+  std::optional<std::int64_t> n;
+  if (auto e = optional_int(j, field, min, max, n)) return e;
+  if (!n) return invalid(std::string(field) + " is required");
+  out = static_cast<std::int32_t>(*n);
+  return std::nullopt;
+}
+
+std::optional<kvs::Error> format_config(const json& j, std::map<std::string, std::string>& out) {
+  out.clear();
+  const auto* v = member(j, "FormatConfig");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object() || v->size() != 1) return invalid("FormatConfig must be a map with exactly 1 entry");
+  for (const auto& [k, val] : v->items()) {
+    if (k != "JPEGQuality") return invalid("FormatConfig key '" + k + "' is not one of JPEGQuality");
+    if (!val.is_string()) return invalid("FormatConfig value for JPEGQuality must be a string");
+    const auto& s = val.get_ref<const std::string&>();
+    if (!is_jpeg_quality(s))
+      return invalid("FormatConfig value '" + s + "' for JPEGQuality must be an integer from 1 to 100");
+    out.emplace(k, s);
+  }
+  return std::nullopt;
+}
+
+std::optional<kvs::Error> image_config_members(const json& j, kvs::ImageGenerationConfiguration& c) {
+  if (auto e = required_string(j, "Status", is_configuration_status, kStatusRule, c.status)) return e;
+  if (auto e = required_string(j, "ImageSelectorType", is_image_selector_type,
+                               "one of SERVER_TIMESTAMP, PRODUCER_TIMESTAMP", c.image_selector_type))
+    return e;
+  auto destination = [&c](const json& d) -> std::optional<kvs::Error> {
+    if (auto e = required_string(d, "Uri", is_destination_uri, kUriRule, c.destination_uri)) return e;
+    return required_string(d, "DestinationRegion", is_destination_region,
+                           "length 9-14, pattern ^[a-z]+(-[a-z]+)?-[a-z]+-[0-9]$", c.destination_region);
+  };
+  if (auto e = required_struct(j, "DestinationConfig", destination)) return e;
+  if (auto e = required_int(j, "SamplingInterval", 3000, 20000, c.sampling_interval_ms)) return e;
+  if (auto e = required_string(j, "Format", is_format, "one of JPEG, PNG", c.format)) return e;
+  if (auto e = format_config(j, c.format_config)) return e;
+  std::optional<std::int64_t> n;
+  if (auto e = optional_int(j, "WidthPixels", 1, 3840, n)) return e;
+  if (n) c.width_pixels = static_cast<std::int32_t>(*n);
+  if (auto e = optional_int(j, "HeightPixels", 1, 2160, n)) return e;
+  if (n) c.height_pixels = static_cast<std::int32_t>(*n);
+  return std::nullopt;
+}
+
+std::optional<kvs::Error> notification_config_members(const json& j, kvs::NotificationConfiguration& c) {
+  if (auto e = required_string(j, "Status", is_configuration_status, kStatusRule, c.status)) return e;
+  auto destination = [&c](const json& d) {
+    return required_string(d, "Uri", is_destination_uri, kUriRule, c.destination_uri);
+  };
+  return required_struct(j, "DestinationConfig", destination);
+}
+
+// The top-level structure: errors are prefixed with `field` + ".".
+template <class T, class Members>
+std::optional<kvs::Error> top_level(const json& j, const char* field, Members members, std::optional<T>& out) {
+  out.reset();
+  const auto* v = member(j, field);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) return invalid(std::string(field) + " must be a structure");
+  T c;
+  if (auto e = members(*v, c)) {
+    e->message = std::string(field) + "." + e->message;
+    return e;
+  }
+  out = std::move(c);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<kvs::Error> image_generation_configuration(const json& j, const char* field,
+                                                         std::optional<kvs::ImageGenerationConfiguration>& out) {
+  return top_level(j, field, image_config_members, out);
+}
+
+std::optional<kvs::Error> notification_configuration(const json& j, const char* field,
+                                                     std::optional<kvs::NotificationConfiguration>& out) {
+  return top_level(j, field, notification_config_members, out);
 }
 
 std::optional<kvs::Error> stream_ref(const json& j, kvs::StreamRef& out) {

@@ -23,6 +23,13 @@ bool is_version(std::string_view s);       // 1-64, [a-zA-Z0-9]+
 bool is_next_token(std::string_view s);    // 0-512, [a-zA-Z0-9+/=]*
 bool is_tag_key(std::string_view s);       // 1-128 characters of \p{L}\p{Z}\p{N}_.:/=+-@
 bool is_tag_value(std::string_view s);     // 0-256 characters of the same set
+// DestinationUri: 1-255, ^[a-zA-Z_0-9]+:(//)?([^/]+)/?([^*]*)$
+bool is_destination_uri(std::string_view s);
+// DestinationRegion: 9-14, ^[a-z]+(-[a-z]+)?-[a-z]+-[0-9]$
+bool is_destination_region(std::string_view s);
+// FormatConfig JPEGQuality value: the model's FormatConfigValue (1-256, [a-zA-Z_0-9]+) and the
+// documented range, a decimal integer 1-100.
+bool is_jpeg_quality(std::string_view s);
 
 // Parses the request body: an empty body is `{}`; anything but a JSON object is an error.
 kvs::Result<nlohmann::json> parse_object(const std::string& body);
@@ -40,6 +47,13 @@ std::optional<kvs::Error> tag_map(const nlohmann::json& j, const char* field, bo
 std::optional<kvs::Error> tag_list(const nlohmann::json& j, const char* field, kvs::Tags& out);
 // A list of tag keys (TagKeyList): 1-50 entries.
 std::optional<kvs::Error> tag_keys(const nlohmann::json& j, const char* field, std::vector<std::string>& out);
+// The ImageGenerationConfiguration / NotificationConfiguration structures in member `field`;
+// missing or null leaves `out` empty (the Update operations then remove the configuration).
+// Errors name the member path, e.g. "ImageGenerationConfiguration.DestinationConfig.Uri".
+std::optional<kvs::Error> image_generation_configuration(const nlohmann::json& j, const char* field,
+                                                         std::optional<kvs::ImageGenerationConfiguration>& out);
+std::optional<kvs::Error> notification_configuration(const nlohmann::json& j, const char* field,
+                                                     std::optional<kvs::NotificationConfiguration>& out);
 // "StreamName or StreamARN": exactly one of the two.
 std::optional<kvs::Error> stream_ref(const nlohmann::json& j, kvs::StreamRef& out);
 

@@ -338,4 +338,96 @@ kvs::Result<kvs::Tags> RocksDbStreamStore::list_tags(const kvs::StreamRef& ref) 
   return tags;
 }
 
+namespace {
+
+kvs::ImageGenerationConfiguration from_proto(const proto::ImageGenerationConfig& p) {
+  kvs::ImageGenerationConfiguration c;
+  c.status = p.status();
+  c.image_selector_type = p.image_selector_type();
+  c.destination_uri = p.destination_uri();
+  c.destination_region = p.destination_region();
+  c.sampling_interval_ms = p.sampling_interval_ms();
+  c.format = p.format();
+  for (const auto& [k, v] : p.format_config()) c.format_config.emplace(k, v);
+  if (p.has_width_pixels()) c.width_pixels = p.width_pixels();
+  if (p.has_height_pixels()) c.height_pixels = p.height_pixels();
+  return c;
+}
+
+void to_proto(const kvs::ImageGenerationConfiguration& c, proto::ImageGenerationConfig& p) {
+  p.Clear();
+  p.set_status(c.status);
+  p.set_image_selector_type(c.image_selector_type);
+  p.set_destination_uri(c.destination_uri);
+  p.set_destination_region(c.destination_region);
+  p.set_sampling_interval_ms(c.sampling_interval_ms);
+  p.set_format(c.format);
+  for (const auto& [k, v] : c.format_config) (*p.mutable_format_config())[k] = v;
+  if (c.width_pixels) p.set_width_pixels(*c.width_pixels);
+  if (c.height_pixels) p.set_height_pixels(*c.height_pixels);
+}
+
+kvs::Status check_retention(const proto::StreamRecord& rec) {
+  if (rec.data_retention_in_hours() == 0)
+    return kvs::Error{kvs::errc::no_data_retention,
+                      "The stream " + rec.stream_name() + " has no data retention (DataRetentionInHours is 0)"};
+  return kvs::Unit{};
+}
+
+}  // namespace
+
+kvs::Result<std::optional<kvs::ImageGenerationConfiguration>> RocksDbStreamStore::image_generation_configuration(
+    const kvs::StreamRef& ref) {
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  std::optional<kvs::ImageGenerationConfiguration> out;
+  if (rec->has_image_generation()) out = from_proto(rec->image_generation());
+  return out;
+}
+
+kvs::Status RocksDbStreamStore::set_image_generation_configuration(
+    const kvs::StreamRef& ref, const std::optional<kvs::ImageGenerationConfiguration>& config) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  if (config) {
+    auto ok = check_retention(rec.value());
+    if (!ok) return ok;
+    to_proto(*config, *rec->mutable_image_generation());
+  } else {
+    rec->clear_image_generation();
+  }
+  return db_->save(rec.value());
+}
+
+kvs::Result<std::optional<kvs::NotificationConfiguration>> RocksDbStreamStore::notification_configuration(
+    const kvs::StreamRef& ref) {
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  std::optional<kvs::NotificationConfiguration> out;
+  if (rec->has_notification()) {
+    out.emplace();
+    out->status = rec->notification().status();
+    out->destination_uri = rec->notification().destination_uri();
+  }
+  return out;
+}
+
+kvs::Status RocksDbStreamStore::set_notification_configuration(
+    const kvs::StreamRef& ref, const std::optional<kvs::NotificationConfiguration>& config) {
+  std::lock_guard lock(mutex_);
+  auto rec = db_->load(ref);
+  if (!rec) return rec.error();
+  if (config) {
+    auto ok = check_retention(rec.value());
+    if (!ok) return ok;
+    auto* n = rec->mutable_notification();
+    n->set_status(config->status);
+    n->set_destination_uri(config->destination_uri);
+  } else {
+    rec->clear_notification();
+  }
+  return db_->save(rec.value());
+}
+
 }  // namespace kvsd::storage

@@ -40,6 +40,14 @@ class RocksDbStreamStore final : public kvs::StreamStore {
   kvs::Status tag(const kvs::StreamRef& ref, const kvs::Tags& tags) override;
   kvs::Status untag(const kvs::StreamRef& ref, const std::vector<std::string>& keys) override;
   kvs::Result<kvs::Tags> list_tags(const kvs::StreamRef& ref) override;
+  kvs::Result<std::optional<kvs::ImageGenerationConfiguration>> image_generation_configuration(
+      const kvs::StreamRef& ref) override;
+  kvs::Status set_image_generation_configuration(
+      const kvs::StreamRef& ref, const std::optional<kvs::ImageGenerationConfiguration>& config) override;
+  kvs::Result<std::optional<kvs::NotificationConfiguration>> notification_configuration(
+      const kvs::StreamRef& ref) override;
+  kvs::Status set_notification_configuration(const kvs::StreamRef& ref,
+                                             const std::optional<kvs::NotificationConfiguration>& config) override;
 
  private:
   struct Db;

@@ -49,6 +49,27 @@ def error_code(ctx):
     return ctx.exception.response["Error"]["Code"]
 
 
+IMAGE_CONFIG = {
+    "Status": "ENABLED",
+    "ImageSelectorType": "PRODUCER_TIMESTAMP",
+    "DestinationConfig": {"Uri": "s3://kvsd-images/prefix", "DestinationRegion": "us-west-2"},
+    "SamplingInterval": 3000,
+    "Format": "JPEG",
+    "FormatConfig": {"JPEGQuality": "80"},
+    "WidthPixels": 640,
+    "HeightPixels": 480,
+}
+NOTIFICATION_CONFIG = {"Status": "ENABLED",
+                       "DestinationConfig": {"Uri": "arn:aws:sns:us-west-2:123456789012:kvsd-topic"}}
+
+
+def unvalidated_client_for(server):
+    """A client that skips botocore's own parameter checks, so that kvsd's are what answers."""
+    return boto3.client("kinesisvideo", endpoint_url=server.base_url(), region_name=REGION,
+                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                        config=botocore.config.Config(retries={"max_attempts": 0}, parameter_validation=False))
+
+
 class ControlPlaneTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -211,6 +232,123 @@ class ControlPlaneTest(unittest.TestCase):
         self.assert_error("InvalidArgumentException", 400, self.kv.tag_resource, ResourceARN="arn:aws:s3:::b",
                           Tags=[{"Key": "a", "Value": "b"}])
 
+    def test_image_generation_configuration_round_trip(self):
+        arn = self.kv.create_stream(StreamName="cp-img", DataRetentionInHours=1)["StreamARN"]
+        before = self.kv.describe_stream(StreamName="cp-img")["StreamInfo"]
+        out = self.kv.describe_image_generation_configuration(StreamName="cp-img")
+        self.assertNotIn("ImageGenerationConfiguration", out)
+        self.kv.update_image_generation_configuration(StreamName="cp-img", ImageGenerationConfiguration=IMAGE_CONFIG)
+        got = self.kv.describe_image_generation_configuration(StreamARN=arn)["ImageGenerationConfiguration"]
+        self.assertEqual(got, IMAGE_CONFIG)
+        # Optional members stay absent when not given.
+        minimal = {k: v for k, v in IMAGE_CONFIG.items() if k not in ("FormatConfig", "WidthPixels", "HeightPixels")}
+        minimal["Format"] = "PNG"
+        minimal["Status"] = "DISABLED"
+        self.kv.update_image_generation_configuration(StreamARN=arn, ImageGenerationConfiguration=minimal)
+        got = self.kv.describe_image_generation_configuration(StreamName="cp-img")["ImageGenerationConfiguration"]
+        self.assertEqual(got, minimal)
+        # Nothing else about the stream changes, the version included.
+        self.assertEqual(self.kv.describe_stream(StreamName="cp-img")["StreamInfo"], before)
+        # No configuration in the request removes it.
+        self.kv.update_image_generation_configuration(StreamName="cp-img")
+        self.assertNotIn("ImageGenerationConfiguration",
+                         self.kv.describe_image_generation_configuration(StreamName="cp-img"))
+
+    def test_notification_configuration_round_trip(self):
+        arn = self.kv.create_stream(StreamName="cp-note", DataRetentionInHours=1)["StreamARN"]
+        before = self.kv.describe_stream(StreamName="cp-note")["StreamInfo"]
+        self.assertNotIn("NotificationConfiguration",
+                         self.kv.describe_notification_configuration(StreamARN=arn))
+        self.kv.update_notification_configuration(StreamARN=arn, NotificationConfiguration=NOTIFICATION_CONFIG)
+        got = self.kv.describe_notification_configuration(StreamName="cp-note")["NotificationConfiguration"]
+        self.assertEqual(got, NOTIFICATION_CONFIG)
+        self.assertNotIn("ImageGenerationConfiguration",
+                         self.kv.describe_image_generation_configuration(StreamName="cp-note"))
+        self.assertEqual(self.kv.describe_stream(StreamName="cp-note")["StreamInfo"], before)
+        self.kv.update_notification_configuration(StreamName="cp-note")
+        self.assertNotIn("NotificationConfiguration",
+                         self.kv.describe_notification_configuration(StreamName="cp-note"))
+
+    def test_configuration_invalid_values(self):
+        self.kv.create_stream(StreamName="cp-cfg-inv", DataRetentionInHours=1)
+        raw = unvalidated_client_for(self.server)
+
+        def image(**changes):
+            cfg = dict(IMAGE_CONFIG)
+            cfg["DestinationConfig"] = dict(IMAGE_CONFIG["DestinationConfig"])
+            for k, v in changes.items():
+                if k in ("Uri", "DestinationRegion"):
+                    cfg["DestinationConfig"][k] = v
+                elif v is None:
+                    cfg.pop(k)
+                else:
+                    cfg[k] = v
+            return cfg
+
+        bad_images = [
+            (image(Status="ON"), "Status"),
+            (image(ImageSelectorType="CLIENT_TIMESTAMP"), "ImageSelectorType"),
+            (image(Uri="no-scheme"), "DestinationConfig.Uri"),
+            (image(Uri="s3://bucket/a*b"), "DestinationConfig.Uri"),
+            (image(Uri="s3:/" + "x" * 255), "DestinationConfig.Uri"),
+            (image(DestinationRegion="US-WEST-2"), "DestinationConfig.DestinationRegion"),
+            (image(DestinationRegion="us-west"), "DestinationConfig.DestinationRegion"),
+            (image(SamplingInterval=2999), "SamplingInterval"),
+            (image(SamplingInterval=20001), "SamplingInterval"),
+            (image(Format="GIF"), "Format"),
+            (image(FormatConfig={"Quality": "80"}), "FormatConfig"),
+            (image(FormatConfig={"JPEGQuality": "101"}), "FormatConfig"),
+            (image(FormatConfig={"JPEGQuality": "0"}), "FormatConfig"),
+            (image(FormatConfig={}), "FormatConfig"),
+            (image(WidthPixels=0), "WidthPixels"),
+            (image(WidthPixels=3841), "WidthPixels"),
+            (image(HeightPixels=2161), "HeightPixels"),
+            (image(SamplingInterval=None), "SamplingInterval"),
+            (image(Format=None), "Format"),
+        ]
+        for cfg, field in bad_images:
+            with self.subTest(field=field, cfg=cfg):
+                e = self.assert_error("InvalidArgumentException", 400, raw.update_image_generation_configuration,
+                                      StreamName="cp-cfg-inv", ImageGenerationConfiguration=cfg)
+                self.assertIn("ImageGenerationConfiguration." + field, e.response["Error"]["Message"])
+        bad_notes = [
+            ({"Status": "MAYBE", "DestinationConfig": {"Uri": "arn:aws:sns:x"}}, "Status"),
+            ({"Status": "ENABLED", "DestinationConfig": {"Uri": "//nothing"}}, "DestinationConfig.Uri"),
+            ({"Status": "ENABLED", "DestinationConfig": {}}, "DestinationConfig.Uri"),
+            ({"Status": "ENABLED"}, "DestinationConfig"),
+        ]
+        for cfg, field in bad_notes:
+            with self.subTest(field=field, cfg=cfg):
+                e = self.assert_error("InvalidArgumentException", 400, raw.update_notification_configuration,
+                                      StreamName="cp-cfg-inv", NotificationConfiguration=cfg)
+                self.assertIn("NotificationConfiguration." + field, e.response["Error"]["Message"])
+        # Neither or both of StreamName and StreamARN.
+        self.assert_error("InvalidArgumentException", 400, raw.describe_image_generation_configuration)
+        arn = self.kv.describe_stream(StreamName="cp-cfg-inv")["StreamInfo"]["StreamARN"]
+        self.assert_error("InvalidArgumentException", 400, raw.describe_notification_configuration,
+                          StreamName="cp-cfg-inv", StreamARN=arn)
+        # Nothing was stored.
+        self.assertNotIn("ImageGenerationConfiguration",
+                         self.kv.describe_image_generation_configuration(StreamName="cp-cfg-inv"))
+        self.assertNotIn("NotificationConfiguration",
+                         self.kv.describe_notification_configuration(StreamName="cp-cfg-inv"))
+
+    def test_configuration_missing_stream_and_no_retention(self):
+        missing = f"arn:aws:kinesisvideo:{REGION}:{ACCOUNT}:stream/cp-cfg-missing/1"
+        self.assert_error("ResourceNotFoundException", 404, self.kv.describe_image_generation_configuration,
+                          StreamName="cp-cfg-missing")
+        self.assert_error("ResourceNotFoundException", 404, self.kv.describe_notification_configuration,
+                          StreamARN=missing)
+        self.assert_error("ResourceNotFoundException", 404, self.kv.update_image_generation_configuration,
+                          StreamARN=missing, ImageGenerationConfiguration=IMAGE_CONFIG)
+        self.assert_error("ResourceNotFoundException", 404, self.kv.update_notification_configuration,
+                          StreamName="cp-cfg-missing", NotificationConfiguration=NOTIFICATION_CONFIG)
+        self.kv.create_stream(StreamName="cp-cfg-noret")
+        self.assert_error("NoDataRetentionException", 400, self.kv.update_image_generation_configuration,
+                          StreamName="cp-cfg-noret", ImageGenerationConfiguration=IMAGE_CONFIG)
+        self.assert_error("NoDataRetentionException", 400, self.kv.update_notification_configuration,
+                          StreamName="cp-cfg-noret", NotificationConfiguration=NOTIFICATION_CONFIG)
+
     def test_unsigned_request_rejected(self):
         anon = boto3.client("kinesisvideo", endpoint_url=self.server.base_url(), region_name=REGION,
                             aws_access_key_id=ACCESS_KEY, aws_secret_access_key="wrong-secret")
@@ -236,7 +374,7 @@ class PublicEndpointTest(unittest.TestCase):
 
 
 class RestartTest(unittest.TestCase):
-    def test_restart_keeps_streams_tags_versions(self):
+    def test_restart_keeps_streams_tags_versions_configurations(self):
         data_dir = tempfile.mkdtemp(prefix="kvsd-cp-restart-")
         try:
             server = start_server(data_dir)
@@ -245,6 +383,9 @@ class RestartTest(unittest.TestCase):
                 arn = kv.create_stream(StreamName="cp-durable", MediaType="video/h264", DataRetentionInHours=2,
                                        Tags={"k": "v"})["StreamARN"]
                 kv.tag_stream(StreamARN=arn, Tags={"k2": "v2"})
+                kv.update_image_generation_configuration(StreamARN=arn, ImageGenerationConfiguration=IMAGE_CONFIG)
+                kv.update_notification_configuration(StreamName="cp-durable",
+                                                     NotificationConfiguration=NOTIFICATION_CONFIG)
                 kv.create_stream(StreamName="cp-deleted")
                 kv.delete_stream(StreamARN=kv.describe_stream(StreamName="cp-deleted")["StreamInfo"]["StreamARN"])
                 before = kv.describe_stream(StreamARN=arn)["StreamInfo"]
@@ -256,6 +397,10 @@ class RestartTest(unittest.TestCase):
                 after = kv.describe_stream(StreamARN=arn)["StreamInfo"]
                 self.assertEqual(after, before)
                 self.assertEqual(kv.list_tags_for_stream(StreamName="cp-durable")["Tags"], {"k": "v", "k2": "v2"})
+                self.assertEqual(kv.describe_image_generation_configuration(StreamName="cp-durable")
+                                 ["ImageGenerationConfiguration"], IMAGE_CONFIG)
+                self.assertEqual(kv.describe_notification_configuration(StreamARN=arn)["NotificationConfiguration"],
+                                 NOTIFICATION_CONFIG)
                 self.assertEqual([s["StreamName"] for s in kv.list_streams()["StreamInfoList"]], ["cp-durable"])
             finally:
                 self.assertEqual(stop_server(server), 0)

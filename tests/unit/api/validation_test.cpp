@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "api/control_plane.hpp"
@@ -131,6 +132,153 @@ TEST(Validation, Tags) {
   EXPECT_EQ(keys.size(), 2u);
   EXPECT_TRUE(tag_keys(json::parse(R"({"K":[]})"), "K", keys));
   EXPECT_TRUE(tag_keys(json::parse(R"({"K":[""]})"), "K", keys));
+}
+
+TEST(Validation, DestinationPatterns) {
+  EXPECT_TRUE(is_destination_uri("s3://bucket/prefix/x"));
+  EXPECT_TRUE(is_destination_uri("arn:aws:sns:us-west-2:123456789012:topic"));
+  EXPECT_TRUE(is_destination_uri("s3://bucket"));
+  EXPECT_TRUE(is_destination_uri("x:a*b/c"));  // '*' only before the first '/'
+  EXPECT_TRUE(is_destination_uri("x:" + std::string(253, 'a')));
+  EXPECT_FALSE(is_destination_uri("x:" + std::string(254, 'a')));
+  EXPECT_FALSE(is_destination_uri(""));
+  EXPECT_FALSE(is_destination_uri("bucket"));
+  EXPECT_FALSE(is_destination_uri(":x"));
+  EXPECT_FALSE(is_destination_uri("s-3://bucket"));
+  EXPECT_FALSE(is_destination_uri("s3://"));
+  EXPECT_FALSE(is_destination_uri("s3:///x"));
+  EXPECT_FALSE(is_destination_uri("s3:/x"));
+  EXPECT_FALSE(is_destination_uri("s3://bucket/a*"));
+
+  EXPECT_TRUE(is_destination_region("us-west-2"));
+  EXPECT_TRUE(is_destination_region("us-gov-west-1"));
+  EXPECT_TRUE(is_destination_region("ap-southeast-1"));
+  EXPECT_FALSE(is_destination_region("eu-west-10"));
+  EXPECT_FALSE(is_destination_region("us-west"));
+  EXPECT_FALSE(is_destination_region("US-west-2"));
+  EXPECT_FALSE(is_destination_region("a-b-1"));  // shorter than 9
+  EXPECT_FALSE(is_destination_region("us-gov-west-east-1"));
+  EXPECT_FALSE(is_destination_region("us--west-2"));
+
+  EXPECT_TRUE(is_jpeg_quality("1"));
+  EXPECT_TRUE(is_jpeg_quality("100"));
+  EXPECT_FALSE(is_jpeg_quality("0"));
+  EXPECT_FALSE(is_jpeg_quality("101"));
+  EXPECT_FALSE(is_jpeg_quality("8a"));
+  EXPECT_FALSE(is_jpeg_quality(""));
+}
+
+json sample_image_json() {
+  return json::parse(R"({"ImageGenerationConfiguration":{
+    "Status":"ENABLED","ImageSelectorType":"SERVER_TIMESTAMP",
+    "DestinationConfig":{"Uri":"s3://b/p","DestinationRegion":"us-east-1"},
+    "SamplingInterval":20000,"Format":"JPEG","FormatConfig":{"JPEGQuality":"90"},
+    "WidthPixels":3840,"HeightPixels":2160}})");
+}
+
+// The error message for `j` with `pointer` replaced by `value` (null: removed).
+std::string image_error(const std::string& pointer, const json& value) {
+  auto j = sample_image_json();
+  const json::json_pointer p("/ImageGenerationConfiguration" + pointer);
+  if (value.is_null())
+    j[p.parent_pointer()].erase(p.back());
+  else
+    j[p] = value;
+  std::optional<kvs::ImageGenerationConfiguration> out;
+  auto e = image_generation_configuration(j, "ImageGenerationConfiguration", out);
+  if (!e) return "accepted";
+  EXPECT_EQ(e->code, kvs::errc::invalid_argument);
+  EXPECT_FALSE(out.has_value());
+  return e->message;
+}
+
+TEST(Validation, ImageGenerationConfiguration) {
+  std::optional<kvs::ImageGenerationConfiguration> out;
+  ASSERT_FALSE(image_generation_configuration(sample_image_json(), "ImageGenerationConfiguration", out));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, "ENABLED");
+  EXPECT_EQ(out->image_selector_type, "SERVER_TIMESTAMP");
+  EXPECT_EQ(out->destination_uri, "s3://b/p");
+  EXPECT_EQ(out->destination_region, "us-east-1");
+  EXPECT_EQ(out->sampling_interval_ms, 20000);
+  EXPECT_EQ(out->format, "JPEG");
+  EXPECT_EQ(out->format_config.at("JPEGQuality"), "90");
+  EXPECT_EQ(out->width_pixels, 3840);
+  EXPECT_EQ(out->height_pixels, 2160);
+
+  // Absent or null: no configuration (removal).
+  EXPECT_FALSE(image_generation_configuration(json::object(), "ImageGenerationConfiguration", out));
+  EXPECT_FALSE(out.has_value());
+  EXPECT_FALSE(image_generation_configuration(json::parse(R"({"ImageGenerationConfiguration":null})"),
+                                              "ImageGenerationConfiguration", out));
+  EXPECT_FALSE(out.has_value());
+  EXPECT_TRUE(image_generation_configuration(json::parse(R"({"ImageGenerationConfiguration":[]})"),
+                                             "ImageGenerationConfiguration", out));
+
+  // Optional members.
+  EXPECT_EQ(image_error("/FormatConfig", nullptr), "accepted");
+  EXPECT_EQ(image_error("/WidthPixels", nullptr), "accepted");
+  EXPECT_EQ(image_error("/HeightPixels", nullptr), "accepted");
+  EXPECT_EQ(image_error("/Format", "PNG"), "accepted");
+  EXPECT_EQ(image_error("/SamplingInterval", 3000), "accepted");
+  EXPECT_EQ(image_error("/ImageSelectorType", "PRODUCER_TIMESTAMP"), "accepted");
+  EXPECT_EQ(image_error("/Status", "DISABLED"), "accepted");
+
+  const auto has = [](const std::string& message, const std::string& field) {
+    return message.rfind("ImageGenerationConfiguration." + field, 0) == 0;
+  };
+  EXPECT_PRED2(has, image_error("/Status", "enabled"), "Status");
+  EXPECT_PRED2(has, image_error("/Status", nullptr), "Status is required");
+  EXPECT_PRED2(has, image_error("/ImageSelectorType", "NOW"), "ImageSelectorType");
+  EXPECT_PRED2(has, image_error("/ImageSelectorType", nullptr), "ImageSelectorType is required");
+  EXPECT_PRED2(has, image_error("/DestinationConfig", nullptr), "DestinationConfig is required");
+  EXPECT_PRED2(has, image_error("/DestinationConfig", "s3://b"), "DestinationConfig must be a structure");
+  EXPECT_PRED2(has, image_error("/DestinationConfig/Uri", "nope"), "DestinationConfig.Uri");
+  EXPECT_PRED2(has, image_error("/DestinationConfig/Uri", nullptr), "DestinationConfig.Uri is required");
+  EXPECT_PRED2(has, image_error("/DestinationConfig/DestinationRegion", "mars"), "DestinationConfig.DestinationRegion");
+  EXPECT_PRED2(has, image_error("/DestinationConfig/DestinationRegion", nullptr),
+               "DestinationConfig.DestinationRegion is required");
+  EXPECT_PRED2(has, image_error("/SamplingInterval", 2999), "SamplingInterval");
+  EXPECT_PRED2(has, image_error("/SamplingInterval", 20001), "SamplingInterval");
+  EXPECT_PRED2(has, image_error("/SamplingInterval", "3000"), "SamplingInterval");
+  EXPECT_PRED2(has, image_error("/SamplingInterval", nullptr), "SamplingInterval is required");
+  EXPECT_PRED2(has, image_error("/Format", "BMP"), "Format");
+  EXPECT_PRED2(has, image_error("/Format", nullptr), "Format is required");
+  EXPECT_PRED2(has, image_error("/FormatConfig", json::object()), "FormatConfig");
+  EXPECT_PRED2(has, image_error("/FormatConfig", json::parse(R"({"JPEGQuality":"1","X":"2"})")), "FormatConfig");
+  EXPECT_PRED2(has, image_error("/FormatConfig", json::parse(R"({"Quality":"80"})")), "FormatConfig");
+  EXPECT_PRED2(has, image_error("/FormatConfig", json::parse(R"({"JPEGQuality":80})")), "FormatConfig");
+  EXPECT_PRED2(has, image_error("/FormatConfig", json::parse(R"({"JPEGQuality":"0"})")), "FormatConfig");
+  EXPECT_PRED2(has, image_error("/FormatConfig", json::parse(R"({"JPEGQuality":"101"})")), "FormatConfig");
+  EXPECT_PRED2(has, image_error("/WidthPixels", 0), "WidthPixels");
+  EXPECT_PRED2(has, image_error("/WidthPixels", 3841), "WidthPixels");
+  EXPECT_PRED2(has, image_error("/HeightPixels", 0), "HeightPixels");
+  EXPECT_PRED2(has, image_error("/HeightPixels", 2161), "HeightPixels");
+  EXPECT_PRED2(has, image_error("/HeightPixels", 1.5), "HeightPixels");
+}
+
+TEST(Validation, NotificationConfiguration) {
+  std::optional<kvs::NotificationConfiguration> out;
+  ASSERT_FALSE(notification_configuration(
+      json::parse(R"({"N":{"Status":"DISABLED","DestinationConfig":{"Uri":"arn:aws:sns:us-west-2:1:t"}}})"), "N", out));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, "DISABLED");
+  EXPECT_EQ(out->destination_uri, "arn:aws:sns:us-west-2:1:t");
+  EXPECT_FALSE(notification_configuration(json::object(), "N", out));
+  EXPECT_FALSE(out.has_value());
+
+  const auto message = [&out](const char* body) {
+    auto e = notification_configuration(json::parse(body), "N", out);
+    return e ? e->message : std::string("accepted");
+  };
+  EXPECT_EQ(message(R"({"N":{"Status":"ON","DestinationConfig":{"Uri":"a:b"}}})").rfind("N.Status", 0), 0u);
+  EXPECT_EQ(message(R"({"N":{"DestinationConfig":{"Uri":"a:b"}}})"), "N.Status is required");
+  EXPECT_EQ(message(R"({"N":{"Status":"ENABLED"}})"), "N.DestinationConfig is required");
+  EXPECT_EQ(message(R"({"N":{"Status":"ENABLED","DestinationConfig":{}}})"), "N.DestinationConfig.Uri is required");
+  EXPECT_EQ(
+      message(R"({"N":{"Status":"ENABLED","DestinationConfig":{"Uri":"ab"}}})").rfind("N.DestinationConfig.Uri", 0),
+      0u);
+  EXPECT_EQ(message(R"({"N":"x"})"), "N must be a structure");
 }
 
 TEST(DataEndpoint, HostWithoutPortPlusListenerPort) {

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "support/temp_dir.hpp"
@@ -181,6 +182,84 @@ TEST_F(StreamStoreTest, SurvivesReopen) {
   EXPECT_EQ(r->tags.at("a"), "b");
   EXPECT_EQ(r->data_retention_in_hours, 24);
   EXPECT_EQ(store_->describe({"deleted", {}}).error().code, errc::resource_not_found);
+}
+
+kvs::ImageGenerationConfiguration sample_image_config() {
+  kvs::ImageGenerationConfiguration c;
+  c.status = "ENABLED";
+  c.image_selector_type = "SERVER_TIMESTAMP";
+  c.destination_uri = "s3://bucket/prefix";
+  c.destination_region = "us-west-2";
+  c.sampling_interval_ms = 3000;
+  c.format = "JPEG";
+  c.format_config = {{"JPEGQuality", "80"}};
+  c.width_pixels = 640;
+  return c;
+}
+
+TEST_F(StreamStoreTest, ConfigurationsAbsentByDefault) {
+  const auto info = create("cfg");
+  auto img = store_->image_generation_configuration({"cfg", {}});
+  ASSERT_TRUE(img.has_value());
+  EXPECT_FALSE(img.value().has_value());
+  auto note = store_->notification_configuration({{}, info.stream_arn});
+  ASSERT_TRUE(note.has_value());
+  EXPECT_FALSE(note.value().has_value());
+}
+
+TEST_F(StreamStoreTest, ConfigurationsRoundTripAndLeaveVersionAlone) {
+  const auto info = create("cfg");
+  const auto img = sample_image_config();
+  ASSERT_TRUE(store_->set_image_generation_configuration({"cfg", {}}, img).has_value());
+  const kvs::NotificationConfiguration note{"DISABLED", "arn:aws:sns:us-west-2:1:topic"};
+  ASSERT_TRUE(store_->set_notification_configuration({{}, info.stream_arn}, note).has_value());
+
+  auto got_img = store_->image_generation_configuration({{}, info.stream_arn});
+  ASSERT_TRUE(got_img.has_value());
+  ASSERT_TRUE(got_img.value().has_value());
+  EXPECT_EQ(*got_img.value(), img);
+  EXPECT_FALSE(got_img.value()->height_pixels.has_value());
+  auto got_note = store_->notification_configuration({"cfg", {}});
+  ASSERT_TRUE(got_note.has_value());
+  ASSERT_TRUE(got_note.value().has_value());
+  EXPECT_EQ(*got_note.value(), note);
+
+  auto after = store_->describe({"cfg", {}});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->version, info.version);
+
+  // Persist across reopen.
+  open();
+  got_img = store_->image_generation_configuration({"cfg", {}});
+  ASSERT_TRUE(got_img.has_value() && got_img.value().has_value());
+  EXPECT_EQ(*got_img.value(), img);
+  got_note = store_->notification_configuration({"cfg", {}});
+  ASSERT_TRUE(got_note.has_value() && got_note.value().has_value());
+  EXPECT_EQ(*got_note.value(), note);
+
+  // nullopt removes; the other configuration stays.
+  ASSERT_TRUE(store_->set_image_generation_configuration({"cfg", {}}, std::nullopt).has_value());
+  got_img = store_->image_generation_configuration({"cfg", {}});
+  ASSERT_TRUE(got_img.has_value());
+  EXPECT_FALSE(got_img.value().has_value());
+  got_note = store_->notification_configuration({"cfg", {}});
+  ASSERT_TRUE(got_note.has_value() && got_note.value().has_value());
+}
+
+TEST_F(StreamStoreTest, ConfigurationErrors) {
+  EXPECT_EQ(store_->image_generation_configuration({"nope", {}}).error().code, errc::resource_not_found);
+  EXPECT_EQ(store_->notification_configuration({"nope", {}}).error().code, errc::resource_not_found);
+  EXPECT_EQ(store_->set_image_generation_configuration({"nope", {}}, sample_image_config()).error().code,
+            errc::resource_not_found);
+  EXPECT_EQ(store_->set_notification_configuration({"nope", {}}, std::nullopt).error().code, errc::resource_not_found);
+  kvs::CreateStreamInput in;
+  in.stream_name = "noretention";
+  ASSERT_TRUE(store_->create(in).has_value());
+  EXPECT_EQ(store_->set_image_generation_configuration({"noretention", {}}, sample_image_config()).error().code,
+            errc::no_data_retention);
+  const kvs::NotificationConfiguration note{"ENABLED", "arn:aws:sns:us-west-2:1:topic"};
+  EXPECT_EQ(store_->set_notification_configuration({"noretention", {}}, note).error().code, errc::no_data_retention);
+  EXPECT_TRUE(store_->set_notification_configuration({"noretention", {}}, std::nullopt).has_value());
 }
 
 }  // namespace
