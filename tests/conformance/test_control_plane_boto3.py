@@ -12,7 +12,11 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 
+import datetime  # noqa: E402
+from unittest import mock  # noqa: E402
+
 import boto3  # noqa: E402
+import botocore.auth  # noqa: E402
 import botocore.config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -355,6 +359,36 @@ class ControlPlaneTest(unittest.TestCase):
         with self.assertRaises(ClientError) as ctx:
             anon.list_streams()
         self.assertEqual(error_code(ctx), "SignatureDoesNotMatch")
+
+
+    def test_unknown_key_expired_date_and_tampered_body_rejected(self):
+        self.kv.create_stream(StreamName="cp-auth")
+        stranger = boto3.client("kinesisvideo", endpoint_url=self.server.base_url(), region_name=REGION,
+                                aws_access_key_id="AKIANOSUCHKEY0000000", aws_secret_access_key=SECRET_KEY,
+                                config=botocore.config.Config(retries={"max_attempts": 0}))
+        self.assert_error("NotAuthorizedException", 401, stranger.describe_stream, StreamName="cp-auth")
+
+        # Signed 20 minutes ago: outside the 15-minute window.
+        past = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+
+        class Past(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return past
+
+        with mock.patch.object(botocore.auth.datetime, "datetime", Past):
+            self.assert_error("RequestExpired", 403, self.kv.describe_stream, StreamName="cp-auth")
+
+        # The body changed after signing (same length): the payload hash no longer matches.
+        def tamper(request, **_):
+            request.body = request.body.replace(b"cp-auth", b"cp-auTh")
+
+        self.kv.meta.events.register("before-send.kinesis-video.DescribeStream", tamper)
+        try:
+            self.assert_error("SignatureDoesNotMatch", 403, self.kv.describe_stream, StreamName="cp-auth")
+        finally:
+            self.kv.meta.events.unregister("before-send.kinesis-video.DescribeStream", tamper)
+        self.assertEqual(self.kv.describe_stream(StreamName="cp-auth")["StreamInfo"]["StreamName"], "cp-auth")
 
 
 class PublicEndpointTest(unittest.TestCase):
