@@ -39,6 +39,10 @@ struct StreamInfo {
   std::int64_t creation_time_ms = 0;  // epoch milliseconds
   std::int32_t data_retention_in_hours = 0;
   Tags tags;
+  // Internal: the number that keys this stream's fragments and blobs (never shown to clients).
+  // Unique per server for the life of the data dir; a stream re-created under the same name
+  // gets a new one.
+  std::uint64_t stream_id = 0;
 };
 
 // Per-stream image generation settings (the ImageGenerationConfiguration shape). Stored and

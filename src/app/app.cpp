@@ -16,6 +16,7 @@
 
 #include "api/control_plane.hpp"
 #include "api/ops_routes.hpp"
+#include "api/put_media.hpp"
 #include "app/dev_cert.hpp"
 #include "app/dev_credentials.hpp"
 #include "auth/credentials.hpp"
@@ -24,6 +25,9 @@
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "obs/http_metrics.hpp"
+#include "storage/database.hpp"
+#include "storage/retention_sweeper.hpp"
+#include "storage/rocksdb_fragment_store.hpp"
 #include "storage/rocksdb_stream_store.hpp"
 
 namespace kvsd::app {
@@ -40,6 +44,18 @@ void raise_fd_limit() {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+void log_recovery(const storage::RecoveryReport& r) {
+  if (r.clean()) {
+    spdlog::info("storage: {} segments checked, index and blobs agree", r.segments_checked);
+    return;
+  }
+  spdlog::warn(
+      "storage recovery: {} segments checked; {} torn tails truncated ({} bytes never acknowledged); {} unindexed "
+      "and {} orphan segments deleted; {} segments missing; {} index entries without bytes dropped",
+      r.segments_checked, r.torn_tails_truncated, r.torn_bytes_truncated, r.unindexed_segments_deleted,
+      r.orphan_segments_deleted, r.missing_segments, r.fragments_dropped);
 }
 
 }  // namespace
@@ -64,9 +80,15 @@ struct App::Impl {
   std::vector<std::unique_ptr<net::Listener>> listeners;
   api::AuthContext auth;
   // Declared before the pool so that the pool (and any work on it) ends first.
+  std::shared_ptr<storage::Database> database;
   std::unique_ptr<storage::RocksDbStreamStore> streams;
+  std::unique_ptr<storage::RocksDbFragmentStore> fragments;
+  std::unique_ptr<storage::RetentionSweeper> sweeper;
   asio::thread_pool offload_pool{4};  // blocking work (RocksDB) via app::offload
   api::ControlPlaneContext control_plane;
+  std::unique_ptr<api::PutMediaMetrics> put_media_metrics;
+  api::PutMediaContext put_media;
+  std::optional<asio::steady_timer> sweep_timer;
 
   void setup() {
     raise_fd_limit();
@@ -75,6 +97,7 @@ struct App::Impl {
     setup_auth();
     api::add_ops_routes(router, registry);
     setup_control_plane();
+    setup_ingest();
 
     if (!config.http.empty()) {
       listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.http), server, nullptr));
@@ -99,15 +122,69 @@ struct App::Impl {
 
   void setup_control_plane() {
     const auto index = (fs::path(config.data_dir) / "index").string();
+    database = storage::Database::open(index);
     storage::StreamStoreOptions options;
     options.region = config.region;
     options.account_id = config.account_id;
-    streams = std::make_unique<storage::RocksDbStreamStore>(index, std::move(options));
+    streams = std::make_unique<storage::RocksDbStreamStore>(database, std::move(options));
     control_plane.auth = &auth;
     control_plane.store = streams.get();
     control_plane.pool = &offload_pool;
     control_plane.public_endpoint = config.public_endpoint;
     api::add_control_plane_routes(router, control_plane);
+  }
+
+  // The fragment store (recovery runs here, before any listener accepts) and PutMedia.
+  void setup_ingest() {
+    storage::FragmentStoreOptions options;
+    options.blobs_dir = fs::path(config.data_dir) / "blobs";
+    options.segment_max_bytes = config.storage_segment_max_bytes;
+    options.segment_max_age_ms = config.storage_segment_max_age_seconds * 1000;
+    options.min_free_bytes = config.storage_min_free_bytes;
+    fragments = std::make_unique<storage::RocksDbFragmentStore>(database, std::move(options));
+    log_recovery(fragments->recovery_report());
+
+    put_media_metrics = std::make_unique<api::PutMediaMetrics>(registry);
+    put_media.auth = &auth;
+    put_media.streams = streams.get();
+    put_media.fragments = fragments.get();
+    put_media.pool = &offload_pool;
+    put_media.limits.max_fragment_bytes = config.ingest_max_fragment_bytes;
+    put_media.limits.max_fragment_duration_ms = config.ingest_max_fragment_duration_ms;
+    put_media.limits.max_tracks = config.ingest_max_tracks;
+    put_media.idle_ack_interval = std::chrono::milliseconds(config.ingest_idle_ack_ms);
+    put_media.metrics = put_media_metrics.get();
+    put_media.now_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    api::add_put_media_routes(router, put_media);
+
+    sweeper = std::make_unique<storage::RetentionSweeper>(database, *fragments, *streams);
+    sweep_timer.emplace(ioc);
+    schedule_sweep();
+  }
+
+  // Every storage.retention_sweep_seconds: delete data past retention and data of deleted
+  // streams, on the offload pool.
+  void schedule_sweep() {
+    sweep_timer->expires_after(std::chrono::seconds(std::max<std::int64_t>(1, config.storage_retention_sweep_seconds)));
+    sweep_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      asio::post(offload_pool, [this] {
+        const auto now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        auto r = sweeper->run_once(now);
+        if (!r) {
+          spdlog::error("retention sweep failed: {}", r.error().message);
+        } else if (r->segments_deleted > 0 || r->streams_purged > 0) {
+          spdlog::info("retention sweep: {} segments ({} fragments, {} bytes) deleted, {} deleted streams purged",
+                       r->segments_deleted, r->fragments_deleted, r->bytes_freed, r->streams_purged);
+        }
+        asio::post(ioc, [this] { schedule_sweep(); });
+      });
+    });
   }
 
   void setup_auth() {
@@ -141,6 +218,7 @@ struct App::Impl {
     spdlog::info("signal {}: shutting down, {} connections open, grace {} ms", signo, tracker.size(),
                  config.shutdown_grace.count());
     for (auto& l : listeners) l->stop();
+    if (sweep_timer) sweep_timer->cancel();
     tracker.drain_all();
     auto timer = std::make_shared<asio::steady_timer>(ioc);
     const auto deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
@@ -178,6 +256,12 @@ App::~App() = default;
 http::Router& App::router() { return impl_->router; }
 
 const api::AuthContext& App::auth() const { return impl_->auth; }
+
+kvs::StreamStore& App::streams() { return *impl_->streams; }
+
+kvs::FragmentStore& App::fragments() { return *impl_->fragments; }
+
+asio::thread_pool& App::pool() { return impl_->offload_pool; }
 
 int App::run() {
   auto& s = *impl_;

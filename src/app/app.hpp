@@ -2,11 +2,14 @@
 // App: the composition root. Builds every component from the Config, binds the listeners, runs
 // the I/O threads and performs the graceful shutdown on SIGTERM/SIGINT.
 
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 
 #include "api/authenticated.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
+#include "kvs/fragment_store.hpp"
+#include "kvs/stream_store.hpp"
 
 namespace kvsd::app {
 
@@ -22,6 +25,10 @@ class App {
   http::Router& router();
   // How API routes are authenticated (register them with api::require_sigv4(app.auth(), ...)).
   const api::AuthContext& auth() const;
+  // The stores and the blocking-work pool (for test routes; blocking calls go through offload).
+  kvs::StreamStore& streams();
+  kvs::FragmentStore& fragments();
+  boost::asio::thread_pool& pool();
 
   // Serves until SIGTERM/SIGINT, then drains and returns the process exit code.
   int run();

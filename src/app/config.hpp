@@ -5,6 +5,8 @@
 // the environment. config/kvsd.toml documents every key.
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +40,16 @@ struct Config {
   // One access key pair; both empty: a dev pair is made under <data_dir>/credentials.
   std::string access_key_id;
   std::string secret_access_key;
+  // [ingest]: limits on PutMedia bodies (ERROR ACK ids in parentheses).
+  std::uint64_t ingest_max_fragment_bytes = 50ull << 20;  // (4001)
+  std::int64_t ingest_max_fragment_duration_ms = 20'000;  // (4002)
+  std::size_t ingest_max_tracks = 3;                      // (4005)
+  std::int64_t ingest_idle_ack_ms = 3'000;                // IDLE ACK after this long without data
+  // [storage]
+  std::uint64_t storage_min_free_bytes = 256ull << 20;     // below: fragments fail (5001)
+  std::uint64_t storage_segment_max_bytes = 256ull << 20;  // a segment file is rolled at this size
+  std::int64_t storage_segment_max_age_seconds = 3'600;    // ... or at this age
+  std::int64_t storage_retention_sweep_seconds = 60;       // how often expired data is deleted
 };
 
 // Result of parsing the command line: either a config or a request to print help.

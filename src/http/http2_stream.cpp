@@ -32,11 +32,11 @@ void ByteQueue::push(std::string&& bytes) {
 std::size_t ByteQueue::take(void* dst, std::size_t max) {
   auto* out = static_cast<char*>(dst);
   std::size_t done = 0;
-  while (done < max && !chunks_.empty()) {
+  if (!chunks_.empty()) {
     const std::string& front = chunks_.front();
-    const std::size_t n = std::min(max - done, front.size() - front_offset_);
-    std::memcpy(out + done, front.data() + front_offset_, n);
-    done += n;
+    const std::size_t n = std::min(max, front.size() - front_offset_);
+    std::memcpy(out, front.data() + front_offset_, n);
+    done = n;
     front_offset_ += n;
     if (front_offset_ == front.size()) {
       chunks_.pop_front();

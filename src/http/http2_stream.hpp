@@ -30,7 +30,8 @@ class ByteQueue {
  public:
   void push(std::string_view bytes);
   void push(std::string&& bytes);
-  // Moves up to `max` bytes into `dst`; returns how many.
+  // Moves up to `max` bytes of the front chunk into `dst`; returns how many. Never joins two
+  // chunks, so each pushed chunk (one ResponseWriter::write) leaves in DATA frames of its own.
   std::size_t take(void* dst, std::size_t max);
   void clear() noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return size_; }

@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <charconv>
@@ -19,7 +20,6 @@ namespace kvsd::storage {
 namespace {
 
 constexpr std::uint32_t kFormatVersion = 1;
-constexpr const char* kStreamsFamily = "streams";
 
 kvs::Error not_found(const kvs::StreamRef& ref) {
   const auto& what = ref.arn.empty() ? ref.name : ref.arn;
@@ -123,59 +123,105 @@ bool parse_stream_arn(const std::string& arn, std::string& name, std::int64_t& c
   return true;
 }
 
-struct RocksDbStreamStore::Db {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::ColumnFamilyHandle* streams = nullptr;
+namespace {
 
-  ~Db() {
-    for (auto* h : handles) {
-      if (db) db->DestroyColumnFamilyHandle(h);
-    }
-    if (db) db->Close();
+// Reads the visible record a reference names, or an error.
+kvs::Result<proto::StreamRecord> load(const Database& db, const kvs::StreamRef& ref) {
+  std::string name = ref.name;
+  std::int64_t arn_time = -1;
+  if (!ref.arn.empty() && !parse_stream_arn(ref.arn, name, arn_time)) return not_found(ref);
+  std::string value;
+  const auto s = db.db().Get(rocksdb::ReadOptions(), db.family(Family::streams), name, &value);
+  if (s.IsNotFound()) return not_found(ref);
+  if (!s.ok()) return storage_error(s);
+  proto::StreamRecord rec;
+  if (!rec.ParseFromString(value)) return kvs::Error{kvs::errc::internal, "stream index: corrupt record " + name};
+  if (rec.status() == proto::StreamRecord::DELETING) return not_found(ref);
+  if (arn_time >= 0 && rec.creation_time_ms() != arn_time) return not_found(ref);
+  return rec;
+}
+
+kvs::Status write(const Database& db, rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto s = db.db().Write(wo, &batch);
+  if (!s.ok()) return storage_error(s);
+  return kvs::Unit{};
+}
+
+kvs::Status save(const Database& db, const proto::StreamRecord& rec) {
+  rocksdb::WriteBatch batch;
+  batch.Put(db.family(Family::streams), rec.stream_name(), rec.SerializeAsString());
+  return write(db, batch);
+}
+
+kvs::Result<std::uint64_t> read_counter(const Database& db, const char* name) {
+  std::string value;
+  const auto s = db.db().Get(rocksdb::ReadOptions(), db.family(Family::meta), name, &value);
+  if (s.IsNotFound()) return std::uint64_t{1};
+  if (!s.ok()) return storage_error(s);
+  if (value.size() != 8) return kvs::Error{kvs::errc::internal, std::string("stream index: corrupt counter ") + name};
+  std::uint64_t v = 0;
+  for (char c : value) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+void put_counter(const Database& db, rocksdb::WriteBatch& batch, const char* name, std::uint64_t v) {
+  std::string value(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    value[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
   }
+  batch.Put(db.family(Family::meta), name, value);
+}
 
-  // Reads the visible record a reference names, or an error.
-  kvs::Result<proto::StreamRecord> load(const kvs::StreamRef& ref) {
-    std::string name = ref.name;
-    std::int64_t arn_time = -1;
-    if (!ref.arn.empty() && !parse_stream_arn(ref.arn, name, arn_time)) return not_found(ref);
-    std::string value;
-    const auto s = db->Get(rocksdb::ReadOptions(), streams, name, &value);
-    if (s.IsNotFound()) return not_found(ref);
-    if (!s.ok()) return storage_error(s);
-    proto::StreamRecord rec;
-    if (!rec.ParseFromString(value)) return kvs::Error{kvs::errc::internal, "stream index: corrupt record " + name};
-    if (rec.status() == proto::StreamRecord::DELETING) return not_found(ref);
-    if (arn_time >= 0 && rec.creation_time_ms() != arn_time) return not_found(ref);
-    return rec;
+std::string id_bytes(std::uint64_t v) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
   }
+  return key;
+}
 
-  kvs::Status save(const proto::StreamRecord& rec) {
-    std::string value;
-    rec.SerializeToString(&value);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    const auto s = db->Put(wo, streams, rec.stream_name(), value);
-    if (!s.ok()) return storage_error(s);
-    return kvs::Unit{};
-  }
-};
+}  // namespace
 
-RocksDbStreamStore::RocksDbStreamStore(const std::string& path, StreamStoreOptions options)
-    : db_(std::make_unique<Db>()), options_(std::move(options)) {
+RocksDbStreamStore::RocksDbStreamStore(std::shared_ptr<Database> db, StreamStoreOptions options)
+    : db_(std::move(db)), options_(std::move(options)) {
   if (!options_.now_ms) options_.now_ms = system_now_ms;
-  rocksdb::DBOptions dbo;
-  dbo.create_if_missing = true;
-  dbo.create_missing_column_families = true;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families{
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kStreamsFamily, rocksdb::ColumnFamilyOptions()}};
-  rocksdb::DB* raw = nullptr;
-  const auto s = rocksdb::DB::Open(dbo, path, families, &db_->handles, &raw);
-  if (!s.ok()) throw std::runtime_error("cannot open stream index " + path + ": " + s.ToString());
-  db_->db.reset(raw);
-  db_->streams = db_->handles.at(1);
+  auto upgraded = upgrade_records();
+  if (!upgraded) throw std::runtime_error("cannot upgrade stream records: " + upgraded.error().message);
+}
+
+kvs::Result<std::uint64_t> RocksDbStreamStore::upgrade_records() {
+  std::lock_guard lock(mutex_);
+  auto next = read_counter(*db_, kMetaNextStreamId);
+  if (!next) return next.error();
+  std::uint64_t next_id = next.value();
+  rocksdb::WriteBatch batch;
+  std::uint64_t changed = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::streams)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    proto::StreamRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return kvs::Error{kvs::errc::internal, "stream index: corrupt record " + it->key().ToString()};
+    const bool deleting = rec.status() == proto::StreamRecord::DELETING;
+    if (rec.stream_id() != 0 && !deleting) continue;
+    if (rec.stream_id() == 0) rec.set_stream_id(next_id++);
+    if (deleting) {
+      batch.Delete(db_->family(Family::streams), it->key());
+      batch.Put(db_->family(Family::deleted_streams), id_bytes(rec.stream_id()), rec.SerializeAsString());
+    } else {
+      batch.Put(db_->family(Family::streams), it->key(), rec.SerializeAsString());
+    }
+    ++changed;
+  }
+  if (!it->status().ok()) return storage_error(it->status());
+  if (changed == 0) return changed;
+  put_counter(*db_, batch, kMetaNextStreamId, next_id);
+  auto ok = write(*db_, batch);
+  if (!ok) return ok.error();
+  return changed;
 }
 
 RocksDbStreamStore::~RocksDbStreamStore() = default;
@@ -194,6 +240,7 @@ kvs::StreamInfo to_info(const proto::StreamRecord& rec, const StreamStoreOptions
   info.creation_time_ms = rec.creation_time_ms();
   info.data_retention_in_hours = rec.data_retention_in_hours();
   for (const auto& [k, v] : rec.tags()) info.tags.emplace(k, v);
+  info.stream_id = rec.stream_id();
   return info;
 }
 
@@ -210,7 +257,7 @@ kvs::Result<kvs::StreamInfo> RocksDbStreamStore::create(const kvs::CreateStreamI
   std::lock_guard lock(mutex_);
   if (in.tags.size() > kvs::kMaxTagsPerStream)
     return kvs::Error{kvs::errc::tags_per_resource_exceeded, "A stream can have at most 50 tags"};
-  const auto existing = db_->load(kvs::StreamRef{in.stream_name, {}});
+  const auto existing = load(*db_, kvs::StreamRef{in.stream_name, {}});
   if (existing) return kvs::Error{kvs::errc::resource_in_use, "The stream " + in.stream_name + " already exists"};
   if (existing.error().code != kvs::errc::resource_not_found) return existing.error();
   proto::StreamRecord rec;
@@ -224,13 +271,19 @@ kvs::Result<kvs::StreamInfo> RocksDbStreamStore::create(const kvs::CreateStreamI
   rec.set_creation_time_ms(options_.now_ms());
   rec.set_data_retention_in_hours(in.data_retention_in_hours);
   for (const auto& [k, v] : in.tags) (*rec.mutable_tags())[k] = v;
-  auto saved = db_->save(rec);
+  auto next_id = read_counter(*db_, kMetaNextStreamId);
+  if (!next_id) return next_id.error();
+  rec.set_stream_id(next_id.value());
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->family(Family::streams), rec.stream_name(), rec.SerializeAsString());
+  put_counter(*db_, batch, kMetaNextStreamId, next_id.value() + 1);
+  auto saved = write(*db_, batch);
   if (!saved) return saved.error();
   return to_info(rec, options_);
 }
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::describe(const kvs::StreamRef& ref) {
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   return to_info(rec.value(), options_);
 }
@@ -240,7 +293,7 @@ kvs::Result<kvs::ListStreamsOutput> RocksDbStreamStore::list(const kvs::ListStre
   std::string after;  // the last name of the previous page
   if (!in.next_token.empty() && !decode_token(in.next_token, after))
     return kvs::Error{kvs::errc::invalid_argument, "NextToken is not a token ListStreams returned"};
-  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->streams));
+  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::streams)));
   const std::string& start = after.empty() || after < in.name_prefix ? in.name_prefix : after;
   for (it->Seek(start); it->Valid(); it->Next()) {
     const auto key = it->key().ToString();
@@ -265,32 +318,56 @@ kvs::Result<kvs::ListStreamsOutput> RocksDbStreamStore::list(const kvs::ListStre
 
 kvs::Status RocksDbStreamStore::remove(const kvs::StreamRef& ref, const std::string& current_version) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   auto ok = check_version(rec.value(), current_version);
   if (!ok) return ok;
   rec->set_status(proto::StreamRecord::DELETING);
   rec->set_version(random_version());
-  return db_->save(rec.value());
+  rocksdb::WriteBatch batch;
+  batch.Delete(db_->family(Family::streams), rec->stream_name());
+  batch.Put(db_->family(Family::deleted_streams), id_bytes(rec->stream_id()), rec->SerializeAsString());
+  return write(*db_, batch);
+}
+
+kvs::Result<std::vector<kvs::StreamInfo>> RocksDbStreamStore::list_deleting() {
+  std::vector<kvs::StreamInfo> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::deleted_streams)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    proto::StreamRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return kvs::Error{kvs::errc::internal, "stream index: corrupt deleted record"};
+    out.push_back(to_info(rec, options_));
+  }
+  if (!it->status().ok()) return storage_error(it->status());
+  return out;
+}
+
+kvs::Status RocksDbStreamStore::purge_deleted(std::uint64_t stream_id) {
+  std::lock_guard lock(mutex_);
+  rocksdb::WriteBatch batch;
+  batch.Delete(db_->family(Family::deleted_streams), id_bytes(stream_id));
+  return write(*db_, batch);
 }
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update(const kvs::UpdateStreamInput& in) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(in.ref);
+  auto rec = load(*db_, in.ref);
   if (!rec) return rec.error();
   auto ok = check_version(rec.value(), in.current_version);
   if (!ok) return ok.error();
   if (in.device_name) rec->set_device_name(*in.device_name);
   if (in.media_type) rec->set_media_type(*in.media_type);
   rec->set_version(random_version());
-  auto saved = db_->save(rec.value());
+  auto saved = save(*db_, rec.value());
   if (!saved) return saved.error();
   return to_info(rec.value(), options_);
 }
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update_retention(const kvs::UpdateRetentionInput& in) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(in.ref);
+  auto rec = load(*db_, in.ref);
   if (!rec) return rec.error();
   auto ok = check_version(rec.value(), in.current_version);
   if (!ok) return ok.error();
@@ -303,14 +380,14 @@ kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update_retention(const kvs::Upd
                                                        std::to_string(kvs::kMaxDataRetentionHours)};
   rec->set_data_retention_in_hours(static_cast<std::int32_t>(next));
   rec->set_version(random_version());
-  auto saved = db_->save(rec.value());
+  auto saved = save(*db_, rec.value());
   if (!saved) return saved.error();
   return to_info(rec.value(), options_);
 }
 
 kvs::Status RocksDbStreamStore::tag(const kvs::StreamRef& ref, const kvs::Tags& tags) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   auto merged = *rec->mutable_tags();
   for (const auto& [k, v] : tags) merged[k] = v;
@@ -318,20 +395,20 @@ kvs::Status RocksDbStreamStore::tag(const kvs::StreamRef& ref, const kvs::Tags& 
     return kvs::Error{kvs::errc::tags_per_resource_exceeded, "A stream can have at most 50 tags"};
   *rec->mutable_tags() = std::move(merged);
   rec->set_version(random_version());
-  return db_->save(rec.value());
+  return save(*db_, rec.value());
 }
 
 kvs::Status RocksDbStreamStore::untag(const kvs::StreamRef& ref, const std::vector<std::string>& keys) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   for (const auto& k : keys) rec->mutable_tags()->erase(k);
   rec->set_version(random_version());
-  return db_->save(rec.value());
+  return save(*db_, rec.value());
 }
 
 kvs::Result<kvs::Tags> RocksDbStreamStore::list_tags(const kvs::StreamRef& ref) {
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   kvs::Tags tags;
   for (const auto& [k, v] : rec->tags()) tags.emplace(k, v);
@@ -378,7 +455,7 @@ kvs::Status check_retention(const proto::StreamRecord& rec) {
 
 kvs::Result<std::optional<kvs::ImageGenerationConfiguration>> RocksDbStreamStore::image_generation_configuration(
     const kvs::StreamRef& ref) {
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   std::optional<kvs::ImageGenerationConfiguration> out;
   if (rec->has_image_generation()) out = from_proto(rec->image_generation());
@@ -388,7 +465,7 @@ kvs::Result<std::optional<kvs::ImageGenerationConfiguration>> RocksDbStreamStore
 kvs::Status RocksDbStreamStore::set_image_generation_configuration(
     const kvs::StreamRef& ref, const std::optional<kvs::ImageGenerationConfiguration>& config) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   if (config) {
     auto ok = check_retention(rec.value());
@@ -397,12 +474,12 @@ kvs::Status RocksDbStreamStore::set_image_generation_configuration(
   } else {
     rec->clear_image_generation();
   }
-  return db_->save(rec.value());
+  return save(*db_, rec.value());
 }
 
 kvs::Result<std::optional<kvs::NotificationConfiguration>> RocksDbStreamStore::notification_configuration(
     const kvs::StreamRef& ref) {
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   std::optional<kvs::NotificationConfiguration> out;
   if (rec->has_notification()) {
@@ -416,7 +493,7 @@ kvs::Result<std::optional<kvs::NotificationConfiguration>> RocksDbStreamStore::n
 kvs::Status RocksDbStreamStore::set_notification_configuration(
     const kvs::StreamRef& ref, const std::optional<kvs::NotificationConfiguration>& config) {
   std::lock_guard lock(mutex_);
-  auto rec = db_->load(ref);
+  auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   if (config) {
     auto ok = check_retention(rec.value());
@@ -427,7 +504,7 @@ kvs::Status RocksDbStreamStore::set_notification_configuration(
   } else {
     rec->clear_notification();
   }
-  return db_->save(rec.value());
+  return save(*db_, rec.value());
 }
 
 }  // namespace kvsd::storage

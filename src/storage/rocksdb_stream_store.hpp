@@ -1,18 +1,23 @@
 #pragma once
-// RocksDbStreamStore: the StreamStore on RocksDB. Owns the rocksdb::DB (one column family
-// "streams", key = stream name, value = proto StreamRecord). Every write uses sync=true, so a
-// returned success survives a crash. Read-modify-write operations are serialised by one mutex.
+// RocksDbStreamStore: the StreamStore on the shared Database (family "streams", key = stream
+// name, value = proto StreamRecord). Every write uses sync=true, so a returned success survives
+// a crash. Read-modify-write operations are serialised by one mutex.
 //
-// Deleted streams are kept as DELETING records (so a later data-plane cleanup can find them) but
-// are invisible to every call; creating a stream with that name again replaces the record.
+// Every stream gets a stream_id at create (a counter in the meta family, written in the same
+// batch), never reused: a stream deleted and created again under its name gets a new one.
+// Deleting moves the record, status DELETING, to the "deleted_streams" family (key = stream_id
+// BE), where it is invisible to every StreamStore call and the name is free again; the retention
+// sweeper removes the stream's data, then purge_deleted() drops the record.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "kvs/stream_store.hpp"
+#include "storage/database.hpp"
 
 namespace kvsd::storage {
 
@@ -25,8 +30,10 @@ struct StreamStoreOptions {
 
 class RocksDbStreamStore final : public kvs::StreamStore {
  public:
-  // Opens (creating if needed) the database in `path`. Throws std::runtime_error on failure.
-  RocksDbStreamStore(const std::string& path, StreamStoreOptions options);
+  // Uses `db` (see Database::open). Records of an older version are upgraded at construction:
+  // those without a stream_id get one, DELETING ones move to deleted_streams. Throws
+  // std::runtime_error when that fails.
+  RocksDbStreamStore(std::shared_ptr<Database> db, StreamStoreOptions options);
   ~RocksDbStreamStore() override;
   RocksDbStreamStore(const RocksDbStreamStore&) = delete;
   RocksDbStreamStore& operator=(const RocksDbStreamStore&) = delete;
@@ -49,9 +56,17 @@ class RocksDbStreamStore final : public kvs::StreamStore {
   kvs::Status set_notification_configuration(const kvs::StreamRef& ref,
                                              const std::optional<kvs::NotificationConfiguration>& config) override;
 
+  // Blocking. Deleted streams whose data is not purged yet (status DELETING, with stream_id),
+  // in stream_id order.
+  kvs::Result<std::vector<kvs::StreamInfo>> list_deleting();
+  // Blocking. Drops the DELETING record of `stream_id` (call once its data is gone). Succeeds
+  // when there is no such record.
+  kvs::Status purge_deleted(std::uint64_t stream_id);
+
  private:
-  struct Db;
-  std::unique_ptr<Db> db_;
+  kvs::Result<std::uint64_t> upgrade_records();
+
+  std::shared_ptr<Database> db_;
   StreamStoreOptions options_;
   std::mutex mutex_;  // serialises read-modify-write
 };

@@ -29,7 +29,12 @@ def kvsd_binary():
 
 
 class Server:
-    def __init__(self, binary=None, extra_args=(), env=None, http=True, https=True, start_timeout=30):
+    def __init__(self, binary=None, extra_args=(), env=None, http=True, https=True, start_timeout=30,
+                 data_dir=None):
+        # data_dir: an existing directory to run on (kept on exit, so a later Server can reuse it
+        # after a restart or a kill()); None: a fresh temp dir removed on exit.
+        self.own_data_dir = data_dir is None
+        self.given_data_dir = data_dir
         self.binary = binary or testserver_binary()
         self.extra_args = list(extra_args)
         self.env = dict(os.environ)
@@ -58,12 +63,12 @@ class Server:
                 if exc[0] is None and rc != 0:
                     raise AssertionError(f"kvsd exited with {rc} on SIGTERM\n{self.log()}")
         finally:
-            if self.data_dir:
+            if self.data_dir and self.own_data_dir:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
         return False
 
     def start(self):
-        self.data_dir = tempfile.mkdtemp(prefix="kvsd-it-")
+        self.data_dir = tempfile.mkdtemp(prefix="kvsd-it-") if self.own_data_dir else self.given_data_dir
         args = [self.binary, "--data-dir", self.data_dir,
                 "--http", "127.0.0.1:0" if self.want_http else "",
                 "--https", "127.0.0.1:0" if self.want_https else ""] + self.extra_args
@@ -106,6 +111,12 @@ class Server:
 
     def signal(self, signo=signal.SIGTERM):
         self.proc.send_signal(signo)
+
+    def kill(self):
+        """SIGKILLs the server (a crash: no drain, no flush) and reaps it; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        return self.proc.wait()
 
     def stop(self, timeout=30):
         if self.proc.poll() is None:

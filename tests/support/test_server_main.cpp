@@ -6,6 +6,7 @@
 
 #include "app/app.hpp"
 #include "app/config.hpp"
+#include "fragment_routes.hpp"
 #include "obs/logging.hpp"
 #include "test_routes.hpp"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     kvsd::obs::setup_logging(cfg.config.log_level);
     kvsd::app::App app(std::move(cfg.config));
     kvsd::testing::add_test_routes(app.router(), app.auth());
+    kvsd::testing::add_fragment_routes(app.router(), app);
     return app.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kvsd-testserver: %s\n", e.what());

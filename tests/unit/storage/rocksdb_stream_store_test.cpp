@@ -7,6 +7,10 @@
 #include <optional>
 #include <string>
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include "storage/database.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kvsd::storage {
@@ -19,11 +23,13 @@ class StreamStoreTest : public ::testing::Test {
   void SetUp() override { open(); }
   void open() {
     store_.reset();
+    db_.reset();
+    db_ = Database::open((dir_.path() / "index").string());
     StreamStoreOptions o;
     o.region = "eu-west-1";
     o.account_id = "111122223333";
     o.now_ms = [this] { return now_ms_; };
-    store_ = std::make_unique<RocksDbStreamStore>((dir_.path() / "index").string(), o);
+    store_ = std::make_unique<RocksDbStreamStore>(db_, o);
   }
   kvs::StreamInfo create(const std::string& name) {
     kvs::CreateStreamInput in;
@@ -36,6 +42,7 @@ class StreamStoreTest : public ::testing::Test {
 
   testing_support::TempDir dir_;
   std::int64_t now_ms_ = 1700000000123;
+  std::shared_ptr<Database> db_;
   std::unique_ptr<RocksDbStreamStore> store_;
 };
 
@@ -260,6 +267,102 @@ TEST_F(StreamStoreTest, ConfigurationErrors) {
   const kvs::NotificationConfiguration note{"ENABLED", "arn:aws:sns:us-west-2:1:topic"};
   EXPECT_EQ(store_->set_notification_configuration({"noretention", {}}, note).error().code, errc::no_data_retention);
   EXPECT_TRUE(store_->set_notification_configuration({"noretention", {}}, std::nullopt).has_value());
+}
+
+TEST_F(StreamStoreTest, StreamIdsAreUniqueAndNeverReused) {
+  const auto a = create("a");
+  const auto b = create("b");
+  EXPECT_NE(a.stream_id, 0u);
+  EXPECT_NE(a.stream_id, b.stream_id);
+  EXPECT_EQ(store_->describe({"a", {}}).value().stream_id, a.stream_id);
+  EXPECT_EQ(store_->list({}).value().streams.at(1).stream_id, b.stream_id);
+  ASSERT_TRUE(store_->remove({"a", {}}, {}).has_value());
+  const auto a2 = create("a");
+  EXPECT_NE(a2.stream_id, a.stream_id);
+  EXPECT_NE(a2.stream_id, b.stream_id);
+  open();
+  const auto c = create("c");
+  EXPECT_GT(c.stream_id, a2.stream_id);
+  EXPECT_EQ(store_->describe({"a", {}}).value().stream_id, a2.stream_id);
+  // The old "a" waits for its data to be purged, alongside the new one.
+  auto deleting = store_->list_deleting();
+  ASSERT_TRUE(deleting.has_value());
+  ASSERT_EQ(deleting->size(), 1u);
+  EXPECT_EQ(deleting->front().stream_id, a.stream_id);
+  EXPECT_EQ(deleting->front().stream_name, "a");
+  EXPECT_EQ(deleting->front().status, kvs::StreamStatus::deleting);
+  ASSERT_TRUE(store_->purge_deleted(a.stream_id).has_value());
+  EXPECT_TRUE(store_->list_deleting().value().empty());
+  EXPECT_TRUE(store_->purge_deleted(a.stream_id).has_value());
+  EXPECT_EQ(store_->describe({"a", {}}).value().stream_id, a2.stream_id);
+}
+
+// A hand-encoded StreamRecord as the previous version wrote it (no stream_id field).
+std::string legacy_record(const std::string& name, bool deleting) {
+  std::string v;
+  v += '\x08';  // format_version = 1
+  v += '\x01';
+  v += '\x12';  // stream_name
+  v += static_cast<char>(name.size());
+  v += name;
+  v += '\x32';  // version
+  v += '\x02';
+  v += "v1";
+  if (deleting) {
+    v += '\x38';  // status = DELETING
+    v += '\x03';
+  }
+  v += '\x48';  // data_retention_in_hours = 24
+  v += '\x18';
+  return v;
+}
+
+TEST(StreamStoreUpgrade, OpensPreviousVersionDataDir) {
+  testing_support::TempDir dir;
+  const auto path = (dir.path() / "index").string();
+  {
+    // The previous layout: only the "default" and "streams" families.
+    rocksdb::DBOptions dbo;
+    dbo.create_if_missing = true;
+    dbo.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families{
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"streams", rocksdb::ColumnFamilyOptions()}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(dbo, path, families, &handles, &raw).ok());
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], "old1", legacy_record("old1", false)).ok());
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], "old2", legacy_record("old2", false)).ok());
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], "dead", legacy_record("dead", true)).ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  std::uint64_t id1 = 0;
+  for (int round = 0; round < 2; ++round) {
+    auto db = Database::open(path);
+    RocksDbStreamStore store(db, StreamStoreOptions{});
+    auto old1 = store.describe({"old1", {}});
+    ASSERT_TRUE(old1.has_value());
+    EXPECT_EQ(old1->version, "v1");
+    EXPECT_EQ(old1->data_retention_in_hours, 24);
+    EXPECT_NE(old1->stream_id, 0u);
+    if (round == 0) id1 = old1->stream_id;
+    EXPECT_EQ(old1->stream_id, id1);  // assigned once, kept
+    const auto old2 = store.describe({"old2", {}}).value();
+    EXPECT_NE(old2.stream_id, old1->stream_id);
+    EXPECT_EQ(store.describe({"dead", {}}).error().code, kvs::errc::resource_not_found);
+    auto deleting = store.list_deleting();
+    ASSERT_TRUE(deleting.has_value());
+    ASSERT_EQ(deleting->size(), 1u);
+    EXPECT_EQ(deleting->front().stream_name, "dead");
+    EXPECT_NE(deleting->front().stream_id, 0u);
+    kvs::CreateStreamInput in;
+    in.stream_name = "new" + std::to_string(round);
+    const auto created = store.create(in).value();
+    EXPECT_NE(created.stream_id, old1->stream_id);
+    EXPECT_NE(created.stream_id, old2.stream_id);
+    EXPECT_NE(created.stream_id, deleting->front().stream_id);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,115 @@
+#pragma once
+// FragmentStore: durable storage of ingested fragments (blob segment files + RocksDB index).
+// See docs/storage.md for files, keys and the durability rule.
+//
+// Threading: every method is safe to call from several threads at once. Methods marked
+// "blocking" may touch the disk and must be called through app::offload (never on an I/O
+// thread). persist_async() never blocks; its callback runs on a store thread and must only post
+// work elsewhere (it must not block or call back into the store synchronously).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kvs/stream_store.hpp"
+
+namespace kvs {
+
+struct FragmentTrack {
+  std::uint64_t track_number = 0;
+  std::uint64_t frames = 0;
+  std::uint64_t key_frames = 0;
+};
+
+// One stored fragment, as the index records it.
+struct FragmentRecord {
+  std::uint64_t stream_id = 0;
+  // Decimal digits, fixed width, unique per server, increasing in arrival order (so string order
+  // is number order). What ACKs and ListFragments show as FragmentNumber.
+  std::string fragment_number;
+  std::uint64_t cluster_timecode = 0;   // as received, TimecodeScale units
+  std::int64_t producer_timestamp_ms = 0;
+  std::int64_t server_timestamp_ms = 0;  // when the first byte of the fragment arrived
+  std::int64_t duration_ms = 0;
+  std::uint64_t header_id = 0;      // the stored stream header this cluster follows
+  std::uint64_t segment_id = 0;     // blob segment file holding the cluster bytes
+  std::uint64_t offset = 0;         // of the cluster bytes in that segment
+  std::uint64_t size_bytes = 0;     // cluster bytes length (FragmentSizeInBytes)
+  std::vector<FragmentTrack> tracks;
+  std::vector<std::pair<std::string, std::string>> metadata;  // user fragment metadata
+};
+
+// What the ingest path hands over for one completed fragment.
+struct IngestFragment {
+  std::uint64_t stream_id = 0;
+  std::string fragment_number;  // from next_fragment_number()
+  // The stream header in force (EBML + Segment header + Info + Tracks). The store keeps one
+  // copy per distinct content per stream and records its id in the FragmentRecord.
+  std::shared_ptr<const std::vector<std::uint8_t>> header;
+  std::vector<std::uint8_t> cluster_bytes;
+  std::uint64_t cluster_timecode = 0;
+  std::int64_t producer_timestamp_ms = 0;
+  std::int64_t server_timestamp_ms = 0;
+  std::int64_t duration_ms = 0;
+  std::vector<FragmentTrack> tracks;
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+struct PersistOutcome {
+  FragmentRecord record;
+  // True when the stream already had a fragment with the same producer timestamp (a producer
+  // replay after a reconnect) at least as long: nothing was written and `record` is the stored one.
+  bool duplicate = false;
+};
+
+enum class TimestampKind { producer, server };
+
+struct FragmentQuery {
+  std::uint64_t stream_id = 0;
+  TimestampKind kind = TimestampKind::server;
+  std::int64_t from_ms = 0;  // inclusive
+  std::int64_t to_ms = 0;    // inclusive
+  std::size_t limit = 1000;
+  std::string cursor;  // empty: from the start; else the value of a previous next_cursor
+};
+
+struct FragmentPage {
+  std::vector<FragmentRecord> fragments;  // in timestamp order
+  std::string next_cursor;                // empty: no more
+};
+
+class FragmentStore {
+ public:
+  virtual ~FragmentStore() = default;
+
+  // A fresh fragment number. Never blocks; unique across restarts.
+  virtual std::string next_fragment_number() = 0;
+
+  // Blocking. The stored fragment of `stream_id` whose producer timestamp equals `ms`, if any
+  // (the replay check made when a fragment starts).
+  virtual Result<std::optional<FragmentRecord>> find_by_producer_timestamp(std::uint64_t stream_id,
+                                                                           std::int64_t ms) = 0;
+
+  // Queues the fragment for the next group commit and returns at once. `done` is called exactly
+  // once, from a store thread, after the cluster bytes are fsynced and the index batch is written
+  // with sync (or with the error: internal / storage full). A replay of a stored producer
+  // timestamp completes with duplicate=true without writing, unless its cluster is longer than
+  // the stored one (which was then cut short): it replaces it under the same fragment number
+  // and server timestamp (duplicate=false).
+  using PersistCallback = std::function<void(Result<PersistOutcome>)>;
+  virtual void persist_async(IngestFragment fragment, PersistCallback done) = 0;
+
+  // Blocking reads.
+  virtual Result<std::optional<FragmentRecord>> get(std::uint64_t stream_id, const std::string& fragment_number) = 0;
+  virtual Result<FragmentPage> list(const FragmentQuery& query) = 0;
+  // The newest fragment of the stream, if any.
+  virtual Result<std::optional<FragmentRecord>> latest(std::uint64_t stream_id) = 0;
+  virtual Result<std::vector<std::uint8_t>> read_cluster(const FragmentRecord& record) = 0;
+  virtual Result<std::vector<std::uint8_t>> read_header(std::uint64_t stream_id, std::uint64_t header_id) = 0;
+};
+
+}  // namespace kvs

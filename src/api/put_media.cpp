@@ -1,0 +1,442 @@
+#include "api/put_media.hpp"
+
+// g++ 12 reports a false -Wmismatched-new-delete on Asio's awaitable frames in this file (GCC bug
+// 109224: coroutine frame allocation through the promise's operator new is not matched with its
+// operator delete by the warning's analysis).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "api/put_media_request.hpp"
+#include "app/offload.hpp"
+#include "http/async_event.hpp"
+#include "http/aws_error.hpp"
+
+namespace kvsd::api {
+
+namespace asio = boost::asio;
+
+PutMediaMetrics::PutMediaMetrics(obs::Registry& registry)
+    : sessions(registry.gauge("kvsd_put_media_sessions", "PutMedia uploads in progress")),
+      fragments(registry.counter("kvsd_ingest_fragments_total", "Fragments completed by result", {"result"})),
+      bytes(registry.counter("kvsd_ingest_bytes_total", "PutMedia body bytes received")),
+      errors(registry.counter("kvsd_ingest_error_acks_total", "ERROR ACKs sent by ErrorId", {"error_id"})),
+      persist_seconds(registry.histogram("kvsd_ingest_persist_seconds", "From RECEIVED to durable (PERSISTED)",
+                                         {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, {})) {}
+
+namespace {
+
+constexpr int kErrorStreamNotActive = 4008;
+constexpr int kErrorArchival = 5001;
+constexpr int kErrorInternal = 5000;
+
+using Clock = std::chrono::steady_clock;
+
+// `units` of `scale_ns` nanoseconds, in milliseconds (rounded down), without overflowing for
+// epoch-millisecond timecodes at any TimecodeScale the producers use (100 ns .. 1 s).
+std::int64_t scale_to_ms(std::uint64_t units, std::uint64_t scale_ns) {
+  constexpr std::uint64_t kNsPerMs = 1'000'000;
+  return static_cast<std::int64_t>((units / kNsPerMs) * scale_ns + (units % kNsPerMs) * scale_ns / kNsPerMs);
+}
+
+// Parser events, collected synchronously inside feed() and handled afterwards with co_await.
+struct HeaderEvent {
+  std::shared_ptr<const std::vector<std::uint8_t>> bytes;
+  std::uint64_t timecode_scale_ns = 1'000'000;
+};
+struct StartEvent {
+  std::uint64_t cluster_timecode = 0;
+  std::int64_t server_timestamp_ms = 0;
+};
+using ParserEvent = std::variant<HeaderEvent, StartEvent, media::Fragment>;
+
+class EventCollector final : public media::MkvIngestParser::Handler {
+ public:
+  explicit EventCollector(const PutMediaContext& ctx) : ctx_(ctx) {}
+  void on_header(const media::StreamHeader& h) override {
+    events.emplace_back(HeaderEvent{std::make_shared<const std::vector<std::uint8_t>>(h.bytes), h.timecode_scale_ns});
+  }
+  void on_fragment_start(const media::FragmentStart& s) override {
+    events.emplace_back(StartEvent{s.cluster_timecode, ctx_.now_ms()});
+  }
+  void on_fragment(media::Fragment&& f) override { events.emplace_back(std::move(f)); }
+
+  std::vector<ParserEvent> events;
+
+ private:
+  const PutMediaContext& ctx_;
+};
+
+// A fragment awaiting durability; PERSISTED ACKs leave in this order.
+struct PendingPersist {
+  std::uint64_t cluster_timecode = 0;
+  std::string fragment_number;
+  bool done = false;
+  bool failed = false;
+};
+
+// Shared between the reader, the writer and store completions. Strand-affine: every member is
+// touched only on the connection's strand (store completions are posted there).
+struct SessionState {
+  explicit SessionState(const asio::any_io_executor& ex) : executor(ex), writer_wake(ex), reader_wake(ex) {}
+
+  asio::any_io_executor executor;
+  std::deque<std::string> acks;  // formatted, waiting for the writer
+  http::AsyncEvent writer_wake;
+  http::AsyncEvent reader_wake;
+  std::deque<PendingPersist> pending;
+  std::size_t in_flight = 0;  // persists not yet completed
+  bool closing = false;       // no more ACKs will be queued except by completions in flight
+  bool writer_done = false;
+  bool writer_failed = false;  // the client is gone
+  bool failed = false;         // an ERROR ACK was queued: stop reading
+  Clock::time_point last_activity = Clock::now();
+
+  void queue(const Ack& ack) {
+    acks.push_back(format_ack(ack));
+    writer_wake.notify();
+  }
+};
+
+class Upload {
+ public:
+  Upload(const PutMediaContext& ctx, PutMediaParams params, kvs::StreamInfo stream, std::shared_ptr<SessionState> state)
+      : ctx_(ctx),
+        params_(std::move(params)),
+        stream_(std::move(stream)),
+        state_(std::move(state)),
+        collector_(ctx),
+        parser_(collector_, ctx.limits) {}
+
+  // Reads the body to its end (or to the first error), handling parser events as they come.
+  asio::awaitable<void> read_body(http::Request& req) {
+    std::vector<std::byte> buf(ctx_.read_buffer_bytes);
+    while (!stopped_ && !state_->failed && !state_->writer_failed) {
+      auto r = co_await req.body->read_some(std::span<std::byte>(buf));
+      if (r.ec) {
+        // Reset, stall timeout or broken framing: the open fragment is incomplete and dropped
+        // (the producer replays it on its next connection).
+        spdlog::info("putMedia {}: body ended abnormally after {} bytes: {}", stream_.stream_name,
+                     parser_.bytes_consumed(), r.ec.message());
+        break;
+      }
+      if (r.bytes == 0) {
+        auto err = parser_.finish();
+        co_await handle_events();
+        if (err) fail_with(*err);
+        break;
+      }
+      state_->last_activity = Clock::now();
+      if (ctx_.metrics) ctx_.metrics->bytes.with({}).inc(r.bytes);
+      auto err =
+          parser_.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.data()), r.bytes));
+      co_await handle_events();
+      if (err) fail_with(*err);
+    }
+  }
+
+  // Waits until every fragment handed to the store has completed.
+  asio::awaitable<void> wait_for_persists() {
+    while (state_->in_flight > 0) co_await state_->reader_wake.wait();
+  }
+
+ private:
+  asio::awaitable<void> handle_events() {
+    auto events = std::move(collector_.events);
+    collector_.events.clear();
+    for (auto& ev : events) {
+      if (stopped_ || state_->failed) break;
+      if (auto* h = std::get_if<HeaderEvent>(&ev)) {
+        header_ = h->bytes;
+        timecode_scale_ns_ = h->timecode_scale_ns;
+      } else if (auto* s = std::get_if<StartEvent>(&ev)) {
+        co_await start_fragment(*s);
+      } else {
+        co_await complete_fragment(std::get<media::Fragment>(ev));
+      }
+    }
+  }
+
+  std::int64_t producer_timestamp_ms(std::uint64_t cluster_timecode) const {
+    const auto ms = scale_to_ms(cluster_timecode, timecode_scale_ns_);
+    if (params_.timecode_type == TimecodeType::relative) return *params_.producer_start_ms + ms;
+    return ms;
+  }
+
+  asio::awaitable<void> start_fragment(const StartEvent& s) {
+    current_ = Current{};
+    current_->cluster_timecode = s.cluster_timecode;
+    current_->server_timestamp_ms = s.server_timestamp_ms;
+    current_->producer_timestamp_ms = producer_timestamp_ms(s.cluster_timecode);
+    // Is the stream still there, and is this a replay of a stored fragment?
+    auto* streams = ctx_.streams;
+    auto* fragments = ctx_.fragments;
+    const kvs::StreamRef ref = params_.stream;
+    const auto stream_id = stream_.stream_id;
+    const auto pts = current_->producer_timestamp_ms;
+    auto work = [streams, fragments, ref, stream_id, pts] {
+      std::optional<kvs::FragmentRecord> dup;
+      auto info = streams->describe(ref);
+      if (!info || info->stream_id != stream_id || info->status == kvs::StreamStatus::deleting)
+        return std::make_pair(false, dup);
+      auto found = fragments->find_by_producer_timestamp(stream_id, pts);
+      if (found) dup = std::move(*found);
+      return std::make_pair(true, dup);
+    };
+    auto lookup = co_await app::offload(*ctx_.pool, work);
+    const bool active = lookup.first;
+    auto& dup = lookup.second;
+    if (!active) {
+      current_->fragment_number = ctx_.fragments->next_fragment_number();
+      fail(kErrorStreamNotActive, "the stream was deleted");
+      co_return;
+    }
+    if (dup) {
+      current_->fragment_number = dup->fragment_number;
+      current_->duplicate = true;
+    } else {
+      current_->fragment_number = ctx_.fragments->next_fragment_number();
+    }
+    ack(AckType::buffering, current_->cluster_timecode, current_->fragment_number);
+  }
+
+  asio::awaitable<void> complete_fragment(media::Fragment& f) {
+    if (!current_ || current_->cluster_timecode != f.cluster_timecode) {
+      fail(kErrorInternal, "fragment completed without a start");
+      co_return;
+    }
+    auto cur = std::move(*current_);
+    current_.reset();
+    ack(AckType::received, cur.cluster_timecode, cur.fragment_number);
+
+    // A replay (cur.duplicate) goes to the store too, under the stored fragment's number: the
+    // store keeps the stored copy unless this one is longer (the stored one was cut short).
+    state_->pending.push_back(PendingPersist{cur.cluster_timecode, cur.fragment_number});
+
+    kvs::IngestFragment in;
+    in.stream_id = stream_.stream_id;
+    in.fragment_number = cur.fragment_number;
+    in.header = header_;
+    in.cluster_bytes = std::move(f.cluster_bytes);
+    in.cluster_timecode = cur.cluster_timecode;
+    in.producer_timestamp_ms = cur.producer_timestamp_ms;
+    in.server_timestamp_ms = cur.server_timestamp_ms;
+    in.duration_ms = f.duration > 0 ? scale_to_ms(static_cast<std::uint64_t>(f.duration), timecode_scale_ns_) : 0;
+    for (const auto& t : f.tracks) in.tracks.push_back(kvs::FragmentTrack{t.track_number, t.frames, t.key_frames});
+    in.metadata = std::move(f.metadata);
+
+    ++state_->in_flight;
+    auto state = state_;
+    auto* metrics = ctx_.metrics;
+    const bool retains = this->retains();
+    const auto number = cur.fragment_number;
+    const auto stream_name = stream_.stream_name;
+    const auto started = Clock::now();
+    ctx_.fragments->persist_async(
+        std::move(in), [state, metrics, retains, number, stream_name, started](kvs::Result<kvs::PersistOutcome> r) {
+          // On a store thread: carry the outcome to the strand.
+          const bool ok = r.has_value();
+          const bool duplicate = ok && r->duplicate;
+          std::string message = ok ? std::string() : r.error().message;
+          asio::post(state->executor, [state, metrics, retains, number, stream_name, started, ok, duplicate,
+                                       message = std::move(message)] {
+            on_persisted(*state, metrics, retains, number, stream_name, started, ok, duplicate, message);
+          });
+        });
+  }
+
+  static void on_persisted(SessionState& st, PutMediaMetrics* metrics, bool retains, const std::string& number,
+                           const std::string& stream_name, Clock::time_point started, bool ok, bool duplicate,
+                           const std::string& message) {
+    --st.in_flight;
+    for (auto& p : st.pending) {
+      if (p.fragment_number != number) continue;
+      p.done = true;
+      p.failed = !ok;
+      break;
+    }
+    if (metrics) {
+      metrics->fragments.with({ok ? (duplicate ? "duplicate" : "persisted") : "failed"}).inc();
+      if (ok) metrics->persist_seconds.with({}).observe(std::chrono::duration<double>(Clock::now() - started).count());
+    }
+    if (!ok) spdlog::error("putMedia {}: fragment {} not persisted: {}", stream_name, number, message);
+    flush_persisted(st, retains);
+    st.reader_wake.notify();
+  }
+
+  // Sends PERSISTED (or ERROR 5001) for completed fragments at the head of the queue, in order.
+  static void flush_persisted(SessionState& st, bool retains) {
+    while (!st.pending.empty() && st.pending.front().done) {
+      auto p = std::move(st.pending.front());
+      st.pending.pop_front();
+      if (st.failed) continue;  // after an ERROR nothing more is acknowledged
+      if (p.failed) {
+        st.queue(Ack{AckType::error, p.cluster_timecode, p.fragment_number, kErrorArchival});
+        st.failed = true;
+      } else if (retains) {
+        st.queue(Ack{AckType::persisted, p.cluster_timecode, p.fragment_number, 0});
+      }
+    }
+  }
+
+  bool retains() const { return stream_.data_retention_in_hours > 0; }
+
+  void ack(AckType type, std::uint64_t timecode, const std::string& number) {
+    if (!params_.ack_required) return;
+    state_->queue(Ack{type, timecode, number, 0});
+  }
+
+  void fail_with(const media::IngestError& e) {
+    spdlog::warn("putMedia {}: ERROR {} at body offset {}: {}", stream_.stream_name, static_cast<int>(e.id),
+                 parser_.bytes_consumed(), e.message);
+    if (!current_) {
+      current_ = Current{};
+      current_->fragment_number.clear();
+    }
+    fail(static_cast<int>(e.id), e.message);
+  }
+
+  // Queues the ERROR ACK for the open fragment (or without fragment fields when none is open)
+  // and stops reading. Fragments already RECEIVED still get their PERSISTED first.
+  void fail(int error_id, const std::string& why) {
+    if (stopped_) return;
+    if (error_id == kErrorStreamNotActive || error_id >= 5000)
+      spdlog::warn("putMedia {}: ERROR {}: {}", stream_.stream_name, error_id, why);
+    if (ctx_.metrics) ctx_.metrics->errors.with({std::to_string(error_id)}).inc();
+    Ack a{AckType::error, std::nullopt, {}, error_id};
+    if (current_ && !current_->fragment_number.empty()) {
+      a.fragment_timecode = current_->cluster_timecode;
+      a.fragment_number = current_->fragment_number;
+    }
+    // PERSISTED of earlier fragments must not follow the ERROR: hold the ERROR until they are out.
+    error_ack_ = format_ack(a);
+    stopped_ = true;
+  }
+
+ public:
+  // The ERROR ACK to send once earlier fragments are settled; empty when none.
+  std::string take_error_ack() { return std::exchange(error_ack_, std::string()); }
+
+ private:
+  struct Current {
+    std::uint64_t cluster_timecode = 0;
+    std::int64_t producer_timestamp_ms = 0;
+    std::int64_t server_timestamp_ms = 0;
+    std::string fragment_number;
+    bool duplicate = false;
+  };
+
+  const PutMediaContext& ctx_;
+  PutMediaParams params_;
+  kvs::StreamInfo stream_;
+  std::shared_ptr<SessionState> state_;
+  EventCollector collector_;
+  media::MkvIngestParser parser_;
+  std::shared_ptr<const std::vector<std::uint8_t>> header_;
+  std::uint64_t timecode_scale_ns_ = 1'000'000;
+  std::optional<Current> current_;
+  std::string error_ack_;
+  bool stopped_ = false;  // an ERROR is pending: read no further
+};
+
+// Writes queued ACKs one chunk each; sends IDLE while nothing happens; finishes the response
+// once the state is closing and the queue is empty.
+asio::awaitable<void> write_acks(std::shared_ptr<SessionState> st, http::ResponseWriter& w,
+                                 std::chrono::milliseconds idle_interval) {
+  for (;;) {
+    while (!st->acks.empty()) {
+      auto next = std::move(st->acks.front());
+      st->acks.pop_front();
+      auto ec = co_await w.write(next);
+      if (ec) {
+        st->writer_failed = true;
+        st->acks.clear();
+        break;
+      }
+      st->last_activity = Clock::now();
+    }
+    if (st->writer_failed) break;
+    if (st->closing && st->acks.empty()) {
+      co_await w.finish();
+      break;
+    }
+    const auto deadline = st->last_activity + idle_interval;
+    const bool woken = co_await st->writer_wake.wait_until(deadline);
+    if (!woken && !st->closing && Clock::now() >= st->last_activity + idle_interval) {
+      st->acks.push_back(format_ack(Ack{AckType::idle, std::nullopt, {}, 0}));
+    }
+  }
+  st->writer_done = true;
+  st->reader_wake.notify();
+}
+
+asio::awaitable<void> put_media(const PutMediaContext& ctx, http::Request& req, http::ResponseWriter& w) {
+  PutMediaParams params;
+  if (auto e = parse_put_media_params(req.headers, params)) {
+    co_await http::send_error(w, *e);
+    co_return;
+  }
+  auto* streams = ctx.streams;
+  const kvs::StreamRef ref = params.stream;
+  auto describe = [streams, ref] { return streams->describe(ref); };
+  auto info = co_await app::offload(*ctx.pool, describe);
+  if (!info) {
+    co_await http::send_error(w, info.error());
+    co_return;
+  }
+  if (info->status == kvs::StreamStatus::deleting) {
+    const kvs::Error gone{kvs::errc::resource_not_found, "the stream is being deleted"};
+    co_await http::send_error(w, gone);
+    co_return;
+  }
+
+  auto executor = co_await asio::this_coro::executor;
+  auto state = std::make_shared<SessionState>(executor);
+  http::Headers headers;
+  headers.add("content-type", "application/json");
+  const auto start_ec = co_await w.start(200, std::move(headers));
+  if (start_ec) co_return;
+
+  if (ctx.metrics) ctx.metrics->sessions.with({}).add(1);
+  spdlog::info("putMedia {}: session started ({}, retention {} h)", info->stream_name,
+               params.timecode_type == TimecodeType::absolute ? "ABSOLUTE" : "RELATIVE", info->data_retention_in_hours);
+  asio::co_spawn(executor, write_acks(state, w, ctx.idle_ack_interval), asio::detached);
+
+  Upload upload(ctx, std::move(params), std::move(*info), state);
+  co_await upload.read_body(req);
+  co_await upload.wait_for_persists();
+  if (auto err = upload.take_error_ack(); !err.empty() && !state->failed) {
+    state->acks.push_back(std::move(err));
+  }
+  state->closing = true;
+  state->writer_wake.notify();
+  while (!state->writer_done) co_await state->reader_wake.wait();
+  if (ctx.metrics) ctx.metrics->sessions.with({}).add(-1);
+}
+
+}  // namespace
+
+void add_put_media_routes(http::Router& router, const PutMediaContext& ctx) {
+  // Not a coroutine itself: it returns put_media's awaitable (g++ 12 mis-warns on lambda frames).
+  auto inner = [&ctx](http::Request& req, http::ResponseWriter& w, Authenticated&) -> asio::awaitable<void> {
+    return put_media(ctx, req, w);
+  };
+  router.add("POST", "/putMedia", "PutMedia", require_sigv4(*ctx.auth, inner, BodyHashMode::empty_payload));
+}
+
+}  // namespace kvsd::api

@@ -1,0 +1,110 @@
+#pragma once
+// RocksDbFragmentStore: the kvs::FragmentStore on append-only blob segment files plus the shared
+// RocksDB index (docs/storage.md). Cluster bytes go to <blobs>/<stream hex16>/<segment hex16>.seg;
+// records, timestamp indexes, headers and segment records go to the Database's families.
+//
+// Durability: a fragment is reported persisted only after its segment bytes are fdatasync'ed AND
+// the index batch that references them is written with sync. A group committer thread batches
+// every queued fragment of every stream into one round of fdatasyncs and one index write.
+// A failed append or sync rolls the segment back to its last indexed size, so no index entry
+// ever points at missing bytes.
+//
+// Threading: see kvs::FragmentStore. The constructor runs recovery (blocking) and starts the
+// committer; the destructor commits what is queued, then stops it. retire_segment() and
+// drop_stream() are for the retention sweeper (blocking; they wait for an in-flight batch).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "kvs/fragment_store.hpp"
+#include "storage/database.hpp"
+#include "storage/fragment_numbers.hpp"
+#include "storage/group_committer.hpp"
+#include "storage/record_codec.hpp"
+#include "storage/recovery.hpp"
+#include "storage/segment_file.hpp"
+
+namespace kvsd::storage {
+
+struct FragmentStoreOptions {
+  std::filesystem::path blobs_dir;                     // <data>/blobs; created if missing
+  std::uint64_t segment_max_bytes = 256ULL << 20;      // roll the open segment past this size
+  std::int64_t segment_max_age_ms = 60LL * 60 * 1000;  // ... or once it is this old
+  std::uint64_t min_free_bytes = 256ULL << 20;         // refuse writes that would go below this
+  std::size_t max_batch = 1024;                        // fragments per group commit
+  std::size_t sync_threads = 4;                        // parallel fdatasyncs per batch
+  std::size_t max_list_limit = 10000;                  // cap on FragmentQuery::limit
+  std::function<std::int64_t()> now_ms;                // epoch ms (segment age); default system clock
+  std::function<std::uint64_t()> now_us;               // epoch us (fragment numbers); default system clock
+};
+
+class RocksDbFragmentStore final : public kvs::FragmentStore {
+ public:
+  // Throws std::runtime_error when the blob directory or the index cannot be used or recovery fails.
+  RocksDbFragmentStore(std::shared_ptr<Database> db, FragmentStoreOptions options);
+  ~RocksDbFragmentStore() override;
+  RocksDbFragmentStore(const RocksDbFragmentStore&) = delete;
+  RocksDbFragmentStore& operator=(const RocksDbFragmentStore&) = delete;
+
+  // What recovery found at open (for the lead to log).
+  [[nodiscard]] const RecoveryReport& recovery_report() const noexcept { return recovery_; }
+  [[nodiscard]] const std::filesystem::path& blobs_dir() const noexcept { return options_.blobs_dir; }
+
+  std::string next_fragment_number() override;
+  kvs::Result<std::optional<kvs::FragmentRecord>> find_by_producer_timestamp(std::uint64_t stream_id,
+                                                                             std::int64_t ms) override;
+  void persist_async(kvs::IngestFragment fragment, PersistCallback done) override;
+  kvs::Result<std::optional<kvs::FragmentRecord>> get(std::uint64_t stream_id,
+                                                      const std::string& fragment_number) override;
+  kvs::Result<kvs::FragmentPage> list(const kvs::FragmentQuery& query) override;
+  kvs::Result<std::optional<kvs::FragmentRecord>> latest(std::uint64_t stream_id) override;
+  kvs::Result<std::vector<std::uint8_t>> read_cluster(const kvs::FragmentRecord& record) override;
+  kvs::Result<std::vector<std::uint8_t>> read_header(std::uint64_t stream_id, std::uint64_t header_id) override;
+
+  // Blocking. Closes the segment if it is the stream's open one, so nothing is appended to it
+  // any more (the next fragment starts a new segment).
+  void retire_segment(std::uint64_t stream_id, std::uint64_t segment_id);
+  // Blocking. Closes the stream's open segment and fails every later fragment of the stream
+  // (resource_not_found); stream ids are never reused.
+  void drop_stream(std::uint64_t stream_id);
+
+ private:
+  struct OpenSegment {
+    SegmentFile file;
+    SegmentInfo info;       // as of this batch (uncommitted appends included)
+    SegmentInfo committed;  // as last written to the index
+  };
+  struct BatchItem;
+
+  void commit_batch(std::vector<PendingFragment>& batch);
+  // The state_mutex_ holder's helpers (fragment_commit.cpp).
+  void check_replays(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
+  void check_free_space(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
+  kvs::Result<std::uint64_t> resolve_header(std::uint64_t stream_id, const std::vector<std::uint8_t>& content,
+                                            std::unordered_map<std::string, std::string>& new_headers);
+  kvs::Result<OpenSegment*> segment_for(std::uint64_t stream_id, std::uint64_t bytes);
+  kvs::Result<std::optional<kvs::FragmentRecord>> lookup_producer_timestamp(std::uint64_t stream_id, std::int64_t ms);
+
+  std::shared_ptr<Database> db_;
+  FragmentStoreOptions options_;
+  RecoveryReport recovery_;
+  std::unique_ptr<FragmentNumberGenerator> numbers_;
+
+  std::mutex state_mutex_;  // guards the members below; held by the committer for a whole batch
+  std::unordered_map<std::uint64_t, OpenSegment> open_;
+  std::unordered_set<std::uint64_t> dropped_;
+  // Per stream: header content -> header_id, for contents known to be in the index.
+  std::unordered_map<std::uint64_t, std::unordered_map<std::string, std::uint64_t>> header_ids_;
+  std::uint64_t next_segment_id_ = 1;
+
+  std::unique_ptr<GroupCommitter> committer_;  // declared last: stopped before the rest goes
+};
+
+}  // namespace kvsd::storage

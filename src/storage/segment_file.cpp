@@ -1,0 +1,155 @@
+#include "storage/segment_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "storage/key_codec.hpp"
+
+namespace kvsd::storage {
+
+namespace {
+
+kvs::Error os_error(const std::string& what, const std::filesystem::path& path, int err) {
+  return kvs::Error{kvs::errc::internal, what + " " + path.string() + ": " + std::strerror(err)};
+}
+
+}  // namespace
+
+std::filesystem::path stream_blob_dir(const std::filesystem::path& blobs_dir, std::uint64_t stream_id) {
+  return blobs_dir / hex16(stream_id);
+}
+
+std::filesystem::path segment_path(const std::filesystem::path& blobs_dir, std::uint64_t stream_id,
+                                   std::uint64_t segment_id) {
+  return stream_blob_dir(blobs_dir, stream_id) / (hex16(segment_id) + ".seg");
+}
+
+kvs::Status fsync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return os_error("open", dir, errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return os_error("fsync", dir, err);
+  return kvs::Unit{};
+}
+
+SegmentFile::SegmentFile(int fd, std::filesystem::path path, std::uint64_t segment_id)
+    : fd_(fd), path_(std::move(path)), segment_id_(segment_id) {}
+
+SegmentFile::SegmentFile(SegmentFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      segment_id_(other.segment_id_),
+      size_(other.size_) {}
+
+SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+    segment_id_ = other.segment_id_;
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+SegmentFile::~SegmentFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+kvs::Result<SegmentFile> SegmentFile::create(const std::filesystem::path& blobs_dir, std::uint64_t stream_id,
+                                             std::uint64_t segment_id) {
+  const auto dir = stream_blob_dir(blobs_dir, stream_id);
+  std::error_code ec;
+  if (std::filesystem::create_directories(dir, ec)) {
+    auto ok = fsync_dir(blobs_dir);
+    if (!ok) return ok.error();
+  } else if (ec) {
+    return kvs::Error{kvs::errc::internal, "create directory " + dir.string() + ": " + ec.message()};
+  }
+  auto path = segment_path(blobs_dir, stream_id, segment_id);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return os_error("create", path, errno);
+  SegmentFile file(fd, std::move(path), segment_id);
+  auto ok = fsync_dir(dir);
+  if (!ok) return ok.error();
+  return file;
+}
+
+kvs::Result<std::uint64_t> SegmentFile::append(std::span<const std::uint8_t> bytes) {
+  const std::uint64_t start = size_;
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(start + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      (void)::ftruncate(fd_, static_cast<off_t>(start));
+      return os_error("write", path_, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  size_ = start + bytes.size();
+  return start;
+}
+
+kvs::Status SegmentFile::truncate(std::uint64_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return os_error("truncate", path_, errno);
+  size_ = size;
+  return kvs::Unit{};
+}
+
+kvs::Status SegmentFile::sync() {
+  if (::fdatasync(fd_) != 0) return os_error("fdatasync", path_, errno);
+  return kvs::Unit{};
+}
+
+std::vector<kvs::Status> sync_all(const std::vector<SegmentFile*>& files, std::size_t max_threads) {
+  std::vector<kvs::Status> out(files.size(), kvs::Status(kvs::Unit{}));
+  if (files.size() <= 1 || max_threads <= 1) {
+    for (std::size_t i = 0; i < files.size(); ++i) out[i] = files[i]->sync();
+    return out;
+  }
+  const std::size_t threads = std::min(max_threads, files.size());
+  std::vector<std::thread> workers;
+  workers.reserve(threads - 1);
+  auto work = [&](std::size_t first) {
+    for (std::size_t i = first; i < files.size(); i += threads) out[i] = files[i]->sync();
+  };
+  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work, t);
+  work(0);
+  for (auto& w : workers) w.join();
+  return out;
+}
+
+kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem::path& path, std::uint64_t offset,
+                                                          std::uint64_t size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error("open", path, errno);
+  std::vector<std::uint8_t> out(size);
+  std::size_t done = 0;
+  while (done < size) {
+    const auto n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n == 0 ? EIO : errno;
+      ::close(fd);
+      if (n == 0) return kvs::Error{kvs::errc::internal, "short read " + path.string()};
+      return os_error("read", path, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace kvsd::storage
