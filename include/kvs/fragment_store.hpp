@@ -31,14 +31,14 @@ struct FragmentRecord {
   // Decimal digits, fixed width, unique per server, increasing in arrival order (so string order
   // is number order). What ACKs and ListFragments show as FragmentNumber.
   std::string fragment_number;
-  std::uint64_t cluster_timecode = 0;   // as received, TimecodeScale units
+  std::uint64_t cluster_timecode = 0;  // as received, TimecodeScale units
   std::int64_t producer_timestamp_ms = 0;
   std::int64_t server_timestamp_ms = 0;  // when the first byte of the fragment arrived
   std::int64_t duration_ms = 0;
-  std::uint64_t header_id = 0;      // the stored stream header this cluster follows
-  std::uint64_t segment_id = 0;     // blob segment file holding the cluster bytes
-  std::uint64_t offset = 0;         // of the cluster bytes in that segment
-  std::uint64_t size_bytes = 0;     // cluster bytes length (FragmentSizeInBytes)
+  std::uint64_t header_id = 0;   // the stored stream header this cluster follows
+  std::uint64_t segment_id = 0;  // blob segment file holding the cluster bytes
+  std::uint64_t offset = 0;      // of the cluster bytes in that segment
+  std::uint64_t size_bytes = 0;  // cluster bytes length (FragmentSizeInBytes)
   std::vector<FragmentTrack> tracks;
   std::vector<std::pair<std::string, std::string>> metadata;  // user fragment metadata
 };
