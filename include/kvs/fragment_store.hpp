@@ -98,8 +98,8 @@ class FragmentStore {
   // once, from a store thread, after the cluster bytes are fsynced and the index batch is written
   // with sync (or with the error: internal / storage full). A replay of a stored producer
   // timestamp completes with duplicate=true without writing, unless its cluster is longer than
-  // the stored one (which was then cut short): it replaces it under the same fragment number
-  // and server timestamp (duplicate=false).
+  // the stored one and begins with all of the stored bytes (the stored copy was cut short): it
+  // then replaces it under the same fragment number and server timestamp (duplicate=false).
   using PersistCallback = std::function<void(Result<PersistOutcome>)>;
   virtual void persist_async(IngestFragment fragment, PersistCallback done) = 0;
 

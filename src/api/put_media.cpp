@@ -304,9 +304,11 @@ class Upload {
   void fail_with(const media::IngestError& e) {
     spdlog::warn("putMedia {}: ERROR {} at body offset {}: {}", stream_.stream_name, static_cast<int>(e.id),
                  parser_.bytes_consumed(), e.message);
-    if (!current_) {
+    if (!current_ && e.cluster_timecode) {
+      // The cluster was rejected at its Timecode (4004): name it with a number of its own.
       current_ = Current{};
-      current_->fragment_number.clear();
+      current_->cluster_timecode = *e.cluster_timecode;
+      current_->fragment_number = ctx_.fragments->next_fragment_number();
     }
     fail(static_cast<int>(e.id), e.message);
   }

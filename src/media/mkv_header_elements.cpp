@@ -14,7 +14,9 @@ using ebml::ElementHeader;
 // Nesting bound for SimpleTag inside SimpleTag (recursion depth).
 constexpr int kMaxSimpleTagDepth = 8;
 
-IngestError invalid(std::string message) { return IngestError{IngestErrorId::invalid_mkv, std::move(message)}; }
+IngestError invalid(std::string message) {
+  return IngestError{IngestErrorId::invalid_mkv, std::move(message), std::nullopt};
+}
 
 std::optional<IngestError> parse_video(std::span<const std::uint8_t> payload, TrackInfo& track) {
   ChildIterator it(payload);
@@ -183,7 +185,7 @@ std::optional<IngestError> parse_tracks(std::span<const std::uint8_t> payload, c
     if (h.id != mkv_id::kTrackEntry) continue;
     if (result.size() >= limits.max_tracks) {
       return IngestError{IngestErrorId::too_many_tracks,
-                         "more than " + std::to_string(limits.max_tracks) + " TrackEntry elements"};
+                         "more than " + std::to_string(limits.max_tracks) + " TrackEntry elements", std::nullopt};
     }
     TrackInfo track;
     if (auto err = parse_track_entry(p, track)) return err;

@@ -114,7 +114,8 @@ struct MkvIngestParser::Impl {
 
   void fail(IngestErrorId id, std::string message) {
     if (error) return;
-    error = IngestError{id, std::move(message) + " (element at body offset " + std::to_string(element_start) + ")"};
+    error = IngestError{id, std::move(message) + " (element at body offset " + std::to_string(element_start) + ")",
+                        std::nullopt};
   }
   void invalid(std::string message) { fail(IngestErrorId::invalid_mkv, std::move(message)); }
 
@@ -569,9 +570,11 @@ struct MkvIngestParser::Impl {
   void on_cluster_timecode(std::span<const std::uint8_t> payload) {
     const std::uint64_t timecode = ebml::read_uint(payload).value_or(0);
     if (last_cluster_timecode && timecode < *last_cluster_timecode) {
-      return fail(IngestErrorId::timecode_not_monotonic, "Cluster timecode " + std::to_string(timecode) +
-                                                             " lower than the previous " +
-                                                             std::to_string(*last_cluster_timecode));
+      fail(IngestErrorId::timecode_not_monotonic, "Cluster timecode " + std::to_string(timecode) +
+                                                      " lower than the previous " +
+                                                      std::to_string(*last_cluster_timecode));
+      if (error) error->cluster_timecode = timecode;
+      return;
     }
     last_cluster_timecode = timecode;
     timecode_parsed = true;

@@ -64,6 +64,9 @@ enum class IngestErrorId : int {
 struct IngestError {
   IngestErrorId id;
   std::string message;  // for logs: what was wrong and at which body offset
+  // The Timecode of the Cluster the error is about when no on_fragment_start was delivered for
+  // it (4004: the cluster is rejected at its Timecode), so its ERROR ACK can name it.
+  std::optional<std::uint64_t> cluster_timecode;
 };
 
 struct TrackInfo {

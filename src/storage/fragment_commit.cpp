@@ -1,6 +1,6 @@
 // RocksDbFragmentStore's group commit (runs on the committer thread only). One batch:
 //   1. replay check (stored producer timestamp, or an earlier item of this batch) -> duplicate,
-//      unless the new copy is longer than the stored one, which it then replaces;
+//      unless the new copy is longer and starts with the stored bytes: it then replaces them;
 //   2. free-space floor (statvfs) -> internal error for items that would cross it;
 //   3. header dedup, append of each cluster to its stream's open segment;
 //   4. fdatasync of every dirty segment (in parallel), failures roll the segment back;
@@ -52,6 +52,13 @@ struct RocksDbFragmentStore::BatchItem {
   [[nodiscard]] bool writes() const { return !error && !duplicate; }
 };
 
+bool RocksDbFragmentStore::extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored) {
+  if (f.cluster_bytes.size() <= stored.size_bytes) return false;
+  auto bytes = read_cluster(stored);
+  if (!bytes) return false;  // unreadable: keep what is indexed, the replay is dropped
+  return std::equal(bytes->begin(), bytes->end(), f.cluster_bytes.begin());
+}
+
 void RocksDbFragmentStore::check_replays(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items) {
   std::map<std::pair<std::uint64_t, std::int64_t>, std::size_t> seen;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -83,15 +90,16 @@ void RocksDbFragmentStore::check_replays(std::vector<PendingFragment>& batch, st
     }
     if (stored.value()) {
       auto& prior = *stored.value();
-      if (f.cluster_bytes.size() <= prior.size_bytes) {
+      if (!extends_stored(f, prior)) {
         item.duplicate = true;
         item.record = std::move(prior);
         continue;
       }
-      // A longer copy of a stored fragment: the stored one was cut short (the producer reset
-      // its connection after a whole block, so the cut looked like a clean end). The complete
-      // copy replaces it under the same number and timestamps; the old bytes become garbage
-      // that retention reclaims with their segment.
+      // A longer copy that starts with every stored byte: the stored one was cut short (the
+      // producer reset its connection after a whole block, so the cut looked like a clean end).
+      // The complete copy replaces it under the same number and timestamps, so everything that
+      // was acknowledged is still there; the old bytes become garbage that retention reclaims
+      // with their segment.
       f.fragment_number = prior.fragment_number;
       f.server_timestamp_ms = prior.server_timestamp_ms;
     }

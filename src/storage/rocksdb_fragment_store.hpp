@@ -86,6 +86,9 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   void commit_batch(std::vector<PendingFragment>& batch);
   // The state_mutex_ holder's helpers (fragment_commit.cpp).
   void check_replays(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
+  // True when `f` is longer than the stored fragment and begins with all of its bytes (the
+  // stored copy was cut short), so it may replace it.
+  bool extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored);
   void check_free_space(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
   kvs::Result<std::uint64_t> resolve_header(std::uint64_t stream_id, const std::vector<std::uint8_t>& content,
                                             std::unordered_map<std::string, std::string>& new_headers);

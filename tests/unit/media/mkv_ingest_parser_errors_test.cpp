@@ -84,6 +84,10 @@ TEST(MkvIngestParserErrors, InvalidMkv) {
 TEST(MkvIngestParserErrors, TimecodeGoingBack) {
   const Bytes body = cat({one_fragment_body(), cluster_start(999), simple_block(1, 0, true, 5)});
   EXPECT_EQ(error_of(body), IngestErrorId::timecode_not_monotonic);
+  // The error names the rejected cluster, whose start was never reported.
+  const BodyRun run = run_pieces(body, {}, {});
+  ASSERT_TRUE(run.error.has_value());
+  EXPECT_EQ(run.error->cluster_timecode, std::optional<std::uint64_t>(999));
   // Equal timecodes are allowed.
   EXPECT_EQ(error_of(cat({one_fragment_body(), cluster_start(1000), simple_block(1, 0, true, 5)})), std::nullopt);
 }

@@ -107,11 +107,18 @@ TEST_F(FragmentStoreTest, LongerReplayReplacesACutShortFragment) {
   auto bytes = h_.store->read_cluster(all[0]);
   ASSERT_TRUE(bytes.has_value());
   EXPECT_EQ(bytes.value(), whole_bytes);
-  // A shorter replay after that changes nothing.
+  // A shorter replay after that changes nothing, and neither does a longer one that does not
+  // begin with the stored bytes.
   auto shorter = h_.persist(h_.fragment(1, 40000, 70000, 500));
   ASSERT_TRUE(shorter.has_value());
   EXPECT_TRUE(shorter->duplicate);
+  auto different = h_.fragment(1, 40000, 71000, 2000);
+  different.cluster_bytes[10] ^= 0xFF;
+  auto kept = h_.persist(std::move(different));
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_TRUE(kept->duplicate);
   EXPECT_EQ(h_.list_all(1)[0].size_bytes, 1000u);
+  EXPECT_EQ(h_.store->read_cluster(h_.list_all(1)[0]).value(), whole_bytes);
 }
 
 TEST_F(FragmentStoreTest, ReplayWithinOneBatchIsDuplicate) {
