@@ -149,9 +149,7 @@ struct App::Impl {
     put_media.streams = streams.get();
     put_media.fragments = fragments.get();
     put_media.pool = &offload_pool;
-    put_media.limits.max_fragment_bytes = config.ingest_max_fragment_bytes;
-    put_media.limits.max_fragment_duration_ms = config.ingest_max_fragment_duration_ms;
-    put_media.limits.max_tracks = config.ingest_max_tracks;
+    put_media.limits = config.ingest;
     put_media.idle_ack_interval = std::chrono::milliseconds(config.ingest_idle_ack_ms);
     put_media.metrics = put_media_metrics.get();
     put_media.now_ms = [] {

@@ -53,6 +53,11 @@ Setter seconds(std::chrono::milliseconds http::Limits::*field) {
   };
 }
 
+template <class T>
+Setter ingest(T media::IngestLimits::*field) {
+  return [field](Config& c, const std::string& v) { c.ingest.*field = static_cast<T>(parse_number("", v)); };
+}
+
 Setter string(std::string Config::*field) {
   return [field](Config& c, const std::string& v) { c.*field = v; };
 }
@@ -115,11 +120,24 @@ const std::vector<Key>& keys() {
       {"timeouts.tls_handshake_seconds", "time allowed for the TLS handshake (default 10)",
        seconds(&http::Limits::tls_handshake_timeout)},
       {"ingest.max_fragment_bytes", "bytes of one fragment (Cluster); over: ERROR 4001 (default 52428800)",
-       integer(&Config::ingest_max_fragment_bytes)},
+       ingest(&media::IngestLimits::max_fragment_bytes)},
       {"ingest.max_fragment_duration_ms", "timecode span of one fragment; over: ERROR 4002 (default 20000)",
-       integer(&Config::ingest_max_fragment_duration_ms)},
+       ingest(&media::IngestLimits::max_fragment_duration_ms)},
       {"ingest.max_tracks", "tracks in a PutMedia body; more: ERROR 4005 (default 3)",
-       integer(&Config::ingest_max_tracks)},
+       ingest(&media::IngestLimits::max_tracks)},
+      {"ingest.max_header_bytes", "EBML header + Info + Tracks of a body; over: ERROR 4006 (default 1048576)",
+       ingest(&media::IngestLimits::max_header_bytes)},
+      {"ingest.max_tags_bytes", "one Tags element; over: ERROR 4006 (default 1048576)",
+       ingest(&media::IngestLimits::max_tags_bytes)},
+      {"ingest.max_skipped_element_bytes",
+       "one skipped Segment child (SeekHead, Cues, Void, ...); over: ERROR 4006 (default 1048576)",
+       ingest(&media::IngestLimits::max_skipped_element_bytes)},
+      {"ingest.max_metadata_items", "user metadata tags per fragment; more: ERROR 4009 (default 10)",
+       ingest(&media::IngestLimits::max_metadata_items)},
+      {"ingest.max_metadata_name_bytes", "bytes of a metadata name; over: ERROR 4009 (default 128)",
+       ingest(&media::IngestLimits::max_metadata_name_bytes)},
+      {"ingest.max_metadata_value_bytes", "bytes of a metadata value; over: ERROR 4009 (default 256)",
+       ingest(&media::IngestLimits::max_metadata_value_bytes)},
       {"ingest.idle_ack_ms", "an IDLE ACK is sent after this long without body bytes or ACKs (default 3000)",
        integer(&Config::ingest_idle_ack_ms)},
       {"storage.min_free_bytes",

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/limits.hpp"
+#include "media/mkv_ingest_parser.hpp"
 
 namespace kvsd::app {
 
@@ -40,11 +41,9 @@ struct Config {
   // One access key pair; both empty: a dev pair is made under <data_dir>/credentials.
   std::string access_key_id;
   std::string secret_access_key;
-  // [ingest]: limits on PutMedia bodies (ERROR ACK ids in parentheses).
-  std::uint64_t ingest_max_fragment_bytes = 50ull << 20;  // (4001)
-  std::int64_t ingest_max_fragment_duration_ms = 20'000;  // (4002)
-  std::size_t ingest_max_tracks = 3;                      // (4005)
-  std::int64_t ingest_idle_ack_ms = 3'000;                // IDLE ACK after this long without data
+  // [ingest]: limits on PutMedia bodies (the ERROR ACK ids are in media::IngestLimits).
+  media::IngestLimits ingest;
+  std::int64_t ingest_idle_ack_ms = 3'000;  // IDLE ACK after this long without data
   // [storage]
   std::uint64_t storage_min_free_bytes = 256ull << 20;     // below: fragments fail (5001)
   std::uint64_t storage_segment_max_bytes = 256ull << 20;  // a segment file is rolled at this size

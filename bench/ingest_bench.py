@@ -1,0 +1,145 @@
+"""Ingest benchmark (PutMedia with durable PERSISTED), two targets:
+
+1. One stream as fast as possible over loopback: kvs-put uploads a high-bitrate MKV without pacing
+   and waits for every PERSISTED. Compared with the raw sequential write rate of the same disk
+   with fdatasync (dd bs=1M count=N conv=fdatasync into the same directory), measured in the same
+   run. kvsd's CPU use (user+sys seconds / wall seconds, from /proc) is reported next to it.
+2. N concurrent real-time 2 Mbps streams with 1 s fragments (default 1,000): kvs-put --streams N
+   --realtime. Reports ERROR ACKs, PERSISTED latency after each fragment's last byte (p50/p99/max,
+   from kvs-put's summary), and kvsd's CPU and peak RSS.
+
+Figures are medians of REPEATS runs (BENCH_REPEATS, default 3). Inputs are made once with ffmpeg
+into a temp dir. BENCH_STREAMS sets N for target 2.
+"""
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from harness import Server, kvsd_binary  # noqa: E402
+
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
+REALTIME_SECONDS = int(os.environ.get("BENCH_REALTIME_SECONDS", "20"))
+AKID, SECRET = "AKIABENCH00000000001", "benchSecretKey/0123456789abcdefghijklmnop"
+
+
+def kvs_put_binary():
+    return os.path.join(os.path.dirname(kvsd_binary()), "kvs-put")
+
+
+def make_inputs(tmp):
+    """A ~30 s high-bitrate 720p clip (for throughput) and a 2 Mbps 1 s-GOP clip (for fan-in)."""
+    fast = os.path.join(tmp, "fast.mkv")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "30",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "25", "-pix_fmt", "yuv420p",
+                    "-f", "matroska", fast], check=True)
+    rt = os.path.join(tmp, "rt2mbps.mkv")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t",
+                    str(REALTIME_SECONDS), "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2M", "-maxrate", "2M",
+                    "-bufsize", "1M", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+                    "-f", "matroska", rt], check=True)
+    return fast, rt
+
+
+def dd_rate(directory, mib=1024):
+    path = os.path.join(directory, "dd.bin")
+    out = subprocess.run(["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={mib}", "conv=fdatasync"],
+                         capture_output=True, text=True, check=True).stderr
+    os.unlink(path)
+    m = re.search(r"copied, ([0-9.]+) s", out)
+    return mib * 1048576 / float(m.group(1))
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def proc_peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_kvs_put(srv, args, summary_path, timeout):
+    cmd = [kvs_put_binary(), "--endpoint", f"http://127.0.0.1:{srv.port}", "--access-key", AKID, "--secret-key",
+           SECRET, "--summary-json", summary_path, "--quiet"] + args
+    t0 = time.monotonic()
+    cpu0 = proc_cpu_seconds(srv.proc.pid)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    wall = time.monotonic() - t0
+    cpu = proc_cpu_seconds(srv.proc.pid) - cpu0
+    if p.returncode != 0:
+        print(p.stderr[-3000:], file=sys.stderr)
+    with open(summary_path) as f:
+        summary = json.load(f)
+    return p.returncode, summary, wall, cpu
+
+
+def server(data_dir):
+    env = {"KVSD_ACCESS_KEY_ID": AKID, "KVSD_SECRET_ACCESS_KEY": SECRET}
+    return Server(binary=kvsd_binary(), https=False, env=env, data_dir=data_dir,
+                  extra_args=["--access-log", "false", "--log-level", "warn"])
+
+
+def single_stream(tmp, fast):
+    rates, cpus, dds = [], [], []
+    for i in range(REPEATS):
+        data = tempfile.mkdtemp(dir=tmp)
+        dds.append(dd_rate(data))
+        with server(data) as srv:
+            rc, summary, wall, cpu = run_kvs_put(srv, ["--stream", f"fast-{i}", "--input", fast],
+                                                 os.path.join(tmp, f"fast-{i}.json"), 600)
+            if rc != 0:
+                raise SystemExit(f"kvs-put failed (exit {rc})")
+            rate = summary["bytes"] / summary["duration_seconds"]
+            rates.append(rate)
+            cpus.append(cpu / summary["duration_seconds"])
+    dd = statistics.median(dds)
+    rate = statistics.median(rates)
+    print("\n## Ingest, one stream as fast as possible (durable PERSISTED), medians of", REPEATS)
+    print("| measure | value |\n|---|---|")
+    print(f"| dd bs=1M conv=fdatasync (baseline, same disk) | {dd / 1e6:,.0f} MB/s |")
+    print(f"| kvsd PutMedia, upload to last PERSISTED | {rate / 1e6:,.0f} MB/s |")
+    print(f"| ratio kvsd / dd | {rate / dd:.2f} |")
+    print(f"| kvsd CPU (cores busy during the upload) | {statistics.median(cpus):.2f} |")
+
+
+def many_streams(tmp, rt):
+    data = tempfile.mkdtemp(dir=tmp)
+    with server(data) as srv:
+        rc, summary, wall, cpu = run_kvs_put(
+            srv, ["--stream", "rt", "--streams", str(STREAMS), "--realtime", "--eofr", "--input", rt],
+            os.path.join(tmp, "rt.json"), REALTIME_SECONDS * 10 + 300)
+        rss = proc_peak_rss_mib(srv.proc.pid)
+    lat = summary.get("persisted_latency_ms", {})
+    print(f"\n## Ingest, {STREAMS} concurrent real-time 2 Mbps streams, 1 s fragments, {REALTIME_SECONDS} s")
+    print("| measure | value |\n|---|---|")
+    print(f"| kvs-put exit code | {rc} |")
+    print(f"| fragments sent / PERSISTED | {summary.get('fragments_sent')} / {summary.get('fragments_persisted')} |")
+    print(f"| ERROR ACKs | {summary.get('errors')} |")
+    print(f"| PERSISTED after last byte p50 / p99 / max | {lat.get('p50')} / {lat.get('p99')} / {lat.get('max')} ms |")
+    print(f"| kvsd CPU (cores busy) | {cpu / wall:.2f} |")
+    print(f"| kvsd peak RSS | {rss:,.0f} MiB |")
+
+
+def main():
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        fast, rt = make_inputs(tmp)
+        single_stream(tmp, fast)
+        many_streams(tmp, rt)
+
+
+if __name__ == "__main__":
+    main()
