@@ -15,6 +15,11 @@ enum class errc {
   account_stream_limit,        // AccountStreamLimitExceededException 400
   client_limit_exceeded,       // ClientLimitExceededException 400
   no_data_retention,           // NoDataRetentionException 400
+  connection_limit_exceeded,   // ConnectionLimitExceededException 400 (concurrent GetMedia per stream)
+  unsupported_media_type,      // UnsupportedStreamMediaTypeException 400
+  missing_codec_private_data,  // MissingCodecPrivateDataException 400
+  invalid_codec_private_data,  // InvalidCodecPrivateDataException 400
+  invalid_media_frame,         // InvalidMediaFrameException 400
   not_authorized,              // NotAuthorizedException 401
   access_denied,               // AccessDeniedException 401
   signature_does_not_match,    // SignatureDoesNotMatch 403

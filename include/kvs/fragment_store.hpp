@@ -106,6 +106,10 @@ class FragmentStore {
   // Blocking reads.
   virtual Result<std::optional<FragmentRecord>> get(std::uint64_t stream_id, const std::string& fragment_number) = 0;
   virtual Result<FragmentPage> list(const FragmentQuery& query) = 0;
+  // Up to `limit` fragments of the stream whose numbers are greater than `after` (empty: from the
+  // first), in fragment-number order, which is arrival order.
+  virtual Result<std::vector<FragmentRecord>> list_after(std::uint64_t stream_id, const std::string& after,
+                                                         std::size_t limit) = 0;
   // The newest fragment of the stream, if any.
   virtual Result<std::optional<FragmentRecord>> latest(std::uint64_t stream_id) = 0;
   virtual Result<std::vector<std::uint8_t>> read_cluster(const FragmentRecord& record) = 0;

@@ -1,11 +1,6 @@
 #include "api/put_media.hpp"
 
-// g++ 12 reports a false -Wmismatched-new-delete on Asio's awaitable frames in this file (GCC bug
-// 109224: coroutine frame allocation through the promise's operator new is not matched with its
-// operator delete by the warning's analysis).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "api/coroutine_frames_warning.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -211,6 +206,7 @@ class Upload {
       current_->duplicate = true;
     } else {
       current_->fragment_number = ctx_.fragments->next_fragment_number();
+      if (ctx_.live) ctx_.live->started(stream_.stream_id);
     }
     ack(AckType::buffering, current_->cluster_timecode, current_->fragment_number);
   }
@@ -240,24 +236,46 @@ class Upload {
     for (const auto& t : f.tracks) in.tracks.push_back(kvs::FragmentTrack{t.track_number, t.frames, t.key_frames});
     in.metadata = std::move(f.metadata);
 
+    const bool live = ctx_.live != nullptr && !cur.duplicate;
+    if (live) {
+      ctx_.live->received(in.stream_id, in.fragment_number, [&in] {
+        auto lf = std::make_shared<LiveFragment>();
+        lf->record.stream_id = in.stream_id;
+        lf->record.fragment_number = in.fragment_number;
+        lf->record.cluster_timecode = in.cluster_timecode;
+        lf->record.producer_timestamp_ms = in.producer_timestamp_ms;
+        lf->record.server_timestamp_ms = in.server_timestamp_ms;
+        lf->record.duration_ms = in.duration_ms;
+        lf->record.size_bytes = in.cluster_bytes.size();
+        lf->record.tracks = in.tracks;
+        lf->record.metadata = in.metadata;
+        lf->header = in.header;
+        lf->cluster = std::make_shared<const std::vector<std::uint8_t>>(in.cluster_bytes);
+        return std::shared_ptr<const LiveFragment>(std::move(lf));
+      });
+    }
+
     ++state_->in_flight;
     auto state = state_;
+    auto* feed = live ? ctx_.live : nullptr;
+    const auto stream_id = stream_.stream_id;
     auto* metrics = ctx_.metrics;
     const bool retains = this->retains();
     const auto number = cur.fragment_number;
     const auto stream_name = stream_.stream_name;
     const auto started = Clock::now();
-    ctx_.fragments->persist_async(
-        std::move(in), [state, metrics, retains, number, stream_name, started](kvs::Result<kvs::PersistOutcome> r) {
-          // On a store thread: carry the outcome to the strand.
-          const bool ok = r.has_value();
-          const bool duplicate = ok && r->duplicate;
-          std::string message = ok ? std::string() : r.error().message;
-          asio::post(state->executor, [state, metrics, retains, number, stream_name, started, ok, duplicate,
-                                       message = std::move(message)] {
-            on_persisted(*state, metrics, retains, number, stream_name, started, ok, duplicate, message);
-          });
-        });
+    ctx_.fragments->persist_async(std::move(in), [state, metrics, retains, number, stream_name, started, feed,
+                                                  stream_id](kvs::Result<kvs::PersistOutcome> r) {
+      if (feed) feed->settled(stream_id, number);
+      // On a store thread: carry the outcome to the strand.
+      const bool ok = r.has_value();
+      const bool duplicate = ok && r->duplicate;
+      std::string message = ok ? std::string() : r.error().message;
+      asio::post(state->executor,
+                 [state, metrics, retains, number, stream_name, started, ok, duplicate, message = std::move(message)] {
+                   on_persisted(*state, metrics, retains, number, stream_name, started, ok, duplicate, message);
+                 });
+    });
   }
 
   static void on_persisted(SessionState& st, PutMediaMetrics* metrics, bool retains, const std::string& number,

@@ -18,6 +18,7 @@
 #include <functional>
 
 #include "api/authenticated.hpp"
+#include "api/live_feed.hpp"
 #include "http/router.hpp"
 #include "kvs/fragment_store.hpp"
 #include "kvs/stream_store.hpp"
@@ -47,6 +48,7 @@ struct PutMediaContext {
   std::chrono::milliseconds idle_ack_interval{3'000};
   std::size_t read_buffer_bytes = 64 * 1024;
   PutMediaMetrics* metrics = nullptr;  // optional
+  LiveFeed* live = nullptr;            // optional: GetMedia readers get fragments from here
   // Epoch milliseconds (server timestamps); tests may replace it.
   std::function<std::int64_t()> now_ms;
 };

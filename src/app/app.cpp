@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "api/control_plane.hpp"
+#include "api/live_feed.hpp"
+#include "api/media_read.hpp"
 #include "api/ops_routes.hpp"
 #include "api/put_media.hpp"
 #include "app/dev_cert.hpp"
@@ -58,6 +60,11 @@ void log_recovery(const storage::RecoveryReport& r) {
       r.orphan_segments_deleted, r.missing_segments, r.fragments_dropped);
 }
 
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 struct App::Impl {
@@ -88,6 +95,8 @@ struct App::Impl {
   api::ControlPlaneContext control_plane;
   std::unique_ptr<api::PutMediaMetrics> put_media_metrics;
   api::PutMediaContext put_media;
+  api::LiveFeed live_feed;
+  api::MediaReadContext media_read;
   std::optional<asio::steady_timer> sweep_timer;
 
   void setup() {
@@ -152,11 +161,18 @@ struct App::Impl {
     put_media.limits = config.ingest;
     put_media.idle_ack_interval = std::chrono::milliseconds(config.ingest_idle_ack_ms);
     put_media.metrics = put_media_metrics.get();
-    put_media.now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    put_media.live = &live_feed;
+    put_media.now_ms = epoch_ms;
     api::add_put_media_routes(router, put_media);
+
+    media_read.auth = &auth;
+    media_read.streams = streams.get();
+    media_read.fragments = fragments.get();
+    media_read.pool = &offload_pool;
+    media_read.live = &live_feed;
+    media_read.limits = config.media_read;
+    media_read.now_ms = epoch_ms;
+    api::add_media_read_routes(router, media_read);
 
     sweeper = std::make_unique<storage::RetentionSweeper>(database, *fragments, *streams);
     sweep_timer.emplace(ioc);

@@ -58,6 +58,15 @@ Setter ingest(T media::IngestLimits::*field) {
   return [field](Config& c, const std::string& v) { c.ingest.*field = static_cast<T>(parse_number("", v)); };
 }
 
+template <class T>
+Setter read_limit(T api::MediaReadLimits::*field) {
+  return [field](Config& c, const std::string& v) {
+    const double d = parse_number("", v);
+    if (d < 1) throw std::invalid_argument("'" + v + "' must be at least 1");
+    c.media_read.*field = static_cast<T>(d);
+  };
+}
+
 Setter string(std::string Config::*field) {
   return [field](Config& c, const std::string& v) { c.*field = v; };
 }
@@ -140,6 +149,20 @@ const std::vector<Key>& keys() {
        ingest(&media::IngestLimits::max_metadata_value_bytes)},
       {"ingest.idle_ack_ms", "an IDLE ACK is sent after this long without body bytes or ACKs (default 3000)",
        integer(&Config::ingest_idle_ack_ms)},
+      {"read.get_media_per_stream", "concurrent GetMedia per stream; more: ConnectionLimitExceeded (default 3)",
+       read_limit(&api::MediaReadLimits::get_media_per_stream)},
+      {"read.get_media_idle_ms", "GetMedia ends after this long without a new fragment (default 3000)",
+       [](Config& c, const std::string& v) {
+         const double d = parse_number("", v);
+         if (d < 100) throw std::invalid_argument("'" + v + "' must be at least 100");
+         c.media_read.get_media_idle = std::chrono::milliseconds(static_cast<long long>(d));
+       }},
+      {"read.max_fragments_per_list_request", "GetMediaForFragmentList fragment numbers (default 1000)",
+       read_limit(&api::MediaReadLimits::max_fragments_per_list_request)},
+      {"read.clip_max_fragments", "fragments in one GetClip; more are cut (default 200)",
+       read_limit(&api::MediaReadLimits::clip_max_fragments)},
+      {"read.clip_max_bytes", "bytes of one GetClip MP4; more are cut (default 104857600)",
+       read_limit(&api::MediaReadLimits::clip_max_bytes)},
       {"storage.min_free_bytes",
        "free disk space kept; a fragment that would go below it fails with ERROR 5001 (default 268435456)",
        integer(&Config::storage_min_free_bytes)},

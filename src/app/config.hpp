@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "api/media_read_limits.hpp"
 #include "http/limits.hpp"
 #include "media/mkv_ingest_parser.hpp"
 
@@ -44,6 +45,8 @@ struct Config {
   // [ingest]: limits on PutMedia bodies (the ERROR ACK ids are in media::IngestLimits).
   media::IngestLimits ingest;
   std::int64_t ingest_idle_ack_ms = 3'000;  // IDLE ACK after this long without data
+  // [read]: limits of GetMedia, GetMediaForFragmentList and GetClip.
+  api::MediaReadLimits media_read;
   // [storage]
   std::uint64_t storage_min_free_bytes = 256ull << 20;     // below: fragments fail (5001)
   std::uint64_t storage_segment_max_bytes = 256ull << 20;  // a segment file is rolled at this size

@@ -23,6 +23,16 @@ AwsErrorShape aws_shape(kvs::errc code) noexcept {
       return {400, "ClientLimitExceededException"};
     case errc::no_data_retention:
       return {400, "NoDataRetentionException"};
+    case errc::connection_limit_exceeded:
+      return {400, "ConnectionLimitExceededException"};
+    case errc::unsupported_media_type:
+      return {400, "UnsupportedStreamMediaTypeException"};
+    case errc::missing_codec_private_data:
+      return {400, "MissingCodecPrivateDataException"};
+    case errc::invalid_codec_private_data:
+      return {400, "InvalidCodecPrivateDataException"};
+    case errc::invalid_media_frame:
+      return {400, "InvalidMediaFrameException"};
     case errc::not_authorized:
       return {401, "NotAuthorizedException"};
     case errc::access_denied:

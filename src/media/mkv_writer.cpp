@@ -178,17 +178,24 @@ void append_simple_block(Bytes& out, std::uint8_t track_number, std::int16_t rel
   out.insert(out.end(), payload.begin(), payload.end());
 }
 
-Bytes write_tag(std::string_view name, std::string_view value) {
-  Bytes simple;
-  put_string(simple, kTagName, name, 8);
-  put_string(simple, kTagString, value, 8);
+Bytes write_tags(std::span<const MkvSimpleTag> simple_tags) {
   Bytes tag;
-  put_master(tag, kSimpleTag, simple, 8);
+  for (const auto& t : simple_tags) {
+    Bytes simple;
+    put_string(simple, kTagName, t.name, 8);
+    put_string(simple, kTagString, t.value, 8);
+    put_master(tag, kSimpleTag, simple, 8);
+  }
   Bytes tags;
   put_master(tags, kTag, tag, 8);
   Bytes out;
   put_master(out, kTags, tags, 8);
   return out;
+}
+
+Bytes write_tag(std::string_view name, std::string_view value) {
+  const MkvSimpleTag one{name, value};
+  return write_tags(std::span<const MkvSimpleTag>(&one, 1));
 }
 
 Bytes write_end_of_fragment_tag() { return write_tag(kEndOfFragmentTagName, ""); }

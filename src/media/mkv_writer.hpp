@@ -68,6 +68,13 @@ std::array<std::uint8_t, kSimpleBlockHeaderSize> simple_block_header(std::uint8_
 void append_simple_block(Bytes& out, std::uint8_t track_number, std::int16_t relative_timecode, bool key,
                          std::span<const std::uint8_t> payload);
 
+struct MkvSimpleTag {
+  std::string_view name;
+  std::string_view value;
+};
+// One Tags element holding one Tag (no Targets) with the given SimpleTags in order; every size 8
+// bytes wide.
+Bytes write_tags(std::span<const MkvSimpleTag> simple_tags);
 // One Tags element holding one Tag with one SimpleTag (TagName, TagString), no Targets; every
 // size 8 bytes wide, as the SDK writes fragment metadata.
 Bytes write_tag(std::string_view name, std::string_view value);

@@ -147,6 +147,31 @@ kvs::Result<kvs::FragmentPage> RocksDbFragmentStore::list(const kvs::FragmentQue
   return page;
 }
 
+kvs::Result<std::vector<kvs::FragmentRecord>> RocksDbFragmentStore::list_after(std::uint64_t stream_id,
+                                                                               const std::string& after,
+                                                                               std::size_t limit) {
+  std::vector<kvs::FragmentRecord> out;
+  std::uint64_t from = 0;
+  if (!after.empty()) {
+    const auto number = parse_fragment_number(after);
+    if (!number) return kvs::Error{kvs::errc::invalid_argument, "not a fragment number of this server: " + after};
+    if (*number == UINT64_MAX) return out;
+    from = *number + 1;
+  }
+  limit = std::clamp<std::size_t>(limit, 1, options_.max_list_limit);
+  const auto prefix = stream_prefix(stream_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::fragments)));
+  for (it->Seek(id_key(stream_id, from)); it->Valid() && out.size() < limit; it->Next()) {
+    if (!it->key().starts_with(prefix)) break;
+    kvs::FragmentRecord r;
+    if (!parse_fragment(it->value().ToStringView(), r))
+      return kvs::Error{kvs::errc::internal, "fragment index: corrupt fragment record"};
+    out.push_back(std::move(r));
+  }
+  if (!it->status().ok()) return index_error("list_after", it->status());
+  return out;
+}
+
 kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::latest(std::uint64_t stream_id) {
   std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::fragments)));
   const auto prefix = stream_prefix(stream_id);

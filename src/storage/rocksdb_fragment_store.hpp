@@ -64,6 +64,8 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   kvs::Result<std::optional<kvs::FragmentRecord>> get(std::uint64_t stream_id,
                                                       const std::string& fragment_number) override;
   kvs::Result<kvs::FragmentPage> list(const kvs::FragmentQuery& query) override;
+  kvs::Result<std::vector<kvs::FragmentRecord>> list_after(std::uint64_t stream_id, const std::string& after,
+                                                           std::size_t limit) override;
   kvs::Result<std::optional<kvs::FragmentRecord>> latest(std::uint64_t stream_id) override;
   kvs::Result<std::vector<std::uint8_t>> read_cluster(const kvs::FragmentRecord& record) override;
   kvs::Result<std::vector<std::uint8_t>> read_header(std::uint64_t stream_id, std::uint64_t header_id) override;

@@ -1,0 +1,173 @@
+// ListFragments (POST /listFragments): fragments whose start timestamp (producer or server) lies in
+// [StartTimestamp, EndTimestamp], in ascending timestamp order, from the index's timestamp range
+// scans; without a FragmentSelector every fragment by server timestamp. NextToken carries the
+// selector and the store's cursor, in the model's base64 alphabet.
+
+#include "api/coroutine_frames_warning.hpp"
+
+#include <openssl/evp.h>
+
+#include <limits>
+#include <string_view>
+
+#include "api/media_read_common.hpp"
+#include "api/validation.hpp"
+#include "app/offload.hpp"
+
+namespace kvsd::api::detail {
+
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::int64_t kDefaultMaxResults = 1000;
+constexpr std::size_t kMaxNextTokenChars = 4096;
+
+kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_argument, std::move(message)}; }
+
+// [a-zA-Z0-9+/]+={0,2}, 1-4096 characters (the model's NextToken pattern for this operation).
+bool is_base64_token(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNextTokenChars) return false;
+  std::size_t pad = 0;
+  for (char c : s) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (c == '=') {
+      ++pad;
+    } else if (pad > 0 || !(alnum || c == '+' || c == '/')) {
+      return false;
+    }
+  }
+  return pad <= 2 && pad < s.size();
+}
+
+std::string base64(std::string_view raw) {
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> unbase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * text.size() / 4 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes.
+  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
+  out.resize(len);
+  return out;
+}
+
+// "1|<p or s>|<from>|<to>|<store cursor>"
+std::string encode_token(const kvs::FragmentQuery& q, const std::string& cursor) {
+  std::string raw = "1|";
+  raw += q.kind == kvs::TimestampKind::producer ? 'p' : 's';
+  raw += '|' + std::to_string(q.from_ms) + '|' + std::to_string(q.to_ms) + '|' + cursor;
+  return base64(raw);
+}
+
+bool decode_token(std::string_view token, kvs::FragmentQuery& q) {
+  const auto raw = unbase64(token);
+  if (!raw) return false;
+  std::vector<std::string> parts;
+  std::size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto bar = raw->find('|', pos);
+    if (bar == std::string::npos) return false;
+    parts.push_back(raw->substr(pos, bar - pos));
+    pos = bar + 1;
+  }
+  parts.push_back(raw->substr(pos));
+  if (parts[0] != "1" || (parts[1] != "p" && parts[1] != "s") || parts[4].empty()) return false;
+  try {
+    std::size_t used = 0;
+    q.from_ms = std::stoll(parts[2], &used);
+    if (used != parts[2].size()) return false;
+    q.to_ms = std::stoll(parts[3], &used);
+    if (used != parts[3].size()) return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  q.kind = parts[1] == "p" ? kvs::TimestampKind::producer : kvs::TimestampKind::server;
+  q.cursor = parts[4];
+  return true;
+}
+
+std::optional<kvs::Error> parse(const Json& j, kvs::StreamRef& ref, kvs::FragmentQuery& q) {
+  if (auto e = validation::stream_ref(j, ref)) return e;
+  std::optional<std::int64_t> max_results;
+  if (auto e = validation::optional_int(j, "MaxResults", 1, 1000, max_results)) return e;
+  q.limit = static_cast<std::size_t>(max_results.value_or(kDefaultMaxResults));
+  const auto token = j.find("NextToken");
+  if (token != j.end() && !token->is_null()) {
+    if (!token->is_string() || !is_base64_token(token->get_ref<const std::string&>()) ||
+        !decode_token(token->get_ref<const std::string&>(), q))
+      return invalid("NextToken is not a token returned by ListFragments");
+    return std::nullopt;
+  }
+  const auto sel = j.find("FragmentSelector");
+  if (sel == j.end() || sel->is_null()) {
+    q.kind = kvs::TimestampKind::server;
+    q.from_ms = std::numeric_limits<std::int64_t>::min();
+    q.to_ms = std::numeric_limits<std::int64_t>::max();
+    return std::nullopt;
+  }
+  TimestampSelector s;
+  if (auto e = timestamp_selector(j, "FragmentSelector", s)) return e;
+  q.kind = s.kind;
+  q.from_ms = s.start_ms;
+  q.to_ms = s.end_ms;
+  return std::nullopt;
+}
+
+Json fragment_json(const kvs::FragmentRecord& f) {
+  Json o = Json::object();
+  o["FragmentNumber"] = f.fragment_number;
+  o["FragmentSizeInBytes"] = f.size_bytes;
+  o["ProducerTimestamp"] = epoch_seconds_json(f.producer_timestamp_ms);
+  o["ServerTimestamp"] = epoch_seconds_json(f.server_timestamp_ms);
+  o["FragmentLengthInMilliseconds"] = f.duration_ms;
+  return o;
+}
+
+asio::awaitable<void> list_fragments(const MediaReadContext& ctx, http::Request&, http::ResponseWriter& w,
+                                     const Json& j) {
+  kvs::StreamRef ref;
+  kvs::FragmentQuery q;
+  if (auto e = parse(j, ref, q)) {
+    co_await http::send_error(w, *e);
+    co_return;
+  }
+  auto stream = co_await resolve_stream(ctx, ref);
+  if (!stream) {
+    co_await http::send_error(w, stream.error());
+    co_return;
+  }
+  q.stream_id = stream->stream_id;
+  auto* fragments = ctx.fragments;
+  auto work = [fragments, &q] { return fragments->list(q); };
+  auto page = co_await app::offload(*ctx.pool, work);
+  if (!page) {
+    co_await http::send_error(w, page.error());
+    co_return;
+  }
+  Json list = Json::array();
+  for (const auto& f : page->fragments) list.push_back(fragment_json(f));
+  Json out = Json::object();
+  out["Fragments"] = std::move(list);
+  if (!page->next_cursor.empty()) out["NextToken"] = encode_token(q, page->next_cursor);
+  http::Headers h{{"content-type", "application/json"}};
+  std::string text = out.dump();
+  co_await w.send(200, std::move(h), std::move(text));
+}
+
+}  // namespace
+
+void add_list_fragments_route(http::Router& router, const MediaReadContext& ctx) {
+  add_read_route(router, ctx, "/listFragments", "ListFragments", list_fragments);
+}
+
+}  // namespace kvsd::api::detail

@@ -1,0 +1,142 @@
+#include "api/media_read_common.hpp"
+
+#include "api/coroutine_frames_warning.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "api/validation.hpp"
+#include "app/offload.hpp"
+#include "media/kvs_chunk.hpp"
+
+namespace kvsd::api::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_argument, std::move(message)}; }
+
+const Json* member(const Json& j, const char* field) {
+  const auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+}  // namespace
+
+void add_read_route(http::Router& router, const MediaReadContext& ctx, const char* path, const char* name,
+                    ReadHandler handler) {
+  auto inner = [&ctx, handler](http::Request& req, http::ResponseWriter& w, Authenticated& a) -> asio::awaitable<void> {
+    auto body = validation::parse_object(a.body);
+    if (!body) {
+      co_await http::send_error(w, body.error());
+      co_return;
+    }
+    co_await handler(ctx, req, w, body.value());
+  };
+  router.add("POST", path, name, require_sigv4(*ctx.auth, std::move(inner), BodyHashMode::buffer_json));
+}
+
+std::optional<kvs::Error> timestamp_ms(const Json& j, const char* field, bool required,
+                                       std::optional<std::int64_t>& out) {
+  out.reset();
+  const auto* v = member(j, field);
+  if (v == nullptr) {
+    if (required) return invalid(std::string(field) + " is required");
+    return std::nullopt;
+  }
+  if (!v->is_number()) return invalid(std::string(field) + " must be a number of epoch seconds");
+  const double seconds = v->get<double>();
+  // Epoch seconds between 0 and year 9999 (epoch milliseconds then fit easily in int64).
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0)
+    return invalid(std::string(field) + " must be epoch seconds between 0 and 253402300799");
+  out = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
+  return std::nullopt;
+}
+
+std::optional<kvs::Error> timestamp_selector(const Json& j, const char* field, TimestampSelector& out) {
+  const auto* sel = member(j, field);
+  if (sel == nullptr) return invalid(std::string(field) + " is required");
+  if (!sel->is_object()) return invalid(std::string(field) + " must be an object");
+  const auto* type = member(*sel, "FragmentSelectorType");
+  if (type == nullptr || !type->is_string())
+    return invalid(std::string(field) + ".FragmentSelectorType is required (PRODUCER_TIMESTAMP or SERVER_TIMESTAMP)");
+  const auto& t = type->get_ref<const std::string&>();
+  if (t == "PRODUCER_TIMESTAMP") {
+    out.kind = kvs::TimestampKind::producer;
+  } else if (t == "SERVER_TIMESTAMP") {
+    out.kind = kvs::TimestampKind::server;
+  } else {
+    return invalid(std::string(field) + ".FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP");
+  }
+  const auto* range = member(*sel, "TimestampRange");
+  if (range == nullptr || !range->is_object())
+    return invalid(std::string(field) + ".TimestampRange is required (StartTimestamp, EndTimestamp)");
+  std::optional<std::int64_t> start;
+  std::optional<std::int64_t> end;
+  if (auto e = timestamp_ms(*range, "StartTimestamp", true, start)) {
+    e->message = std::string(field) + ".TimestampRange." + e->message;
+    return e;
+  }
+  if (auto e = timestamp_ms(*range, "EndTimestamp", true, end)) {
+    e->message = std::string(field) + ".TimestampRange." + e->message;
+    return e;
+  }
+  if (*end < *start) return invalid(std::string(field) + ".TimestampRange: EndTimestamp is before StartTimestamp");
+  out.start_ms = *start;
+  out.end_ms = *end;
+  return std::nullopt;
+}
+
+asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_stream(const MediaReadContext& ctx, const kvs::StreamRef& ref) {
+  auto* streams = ctx.streams;
+  auto work = [streams, ref] { return streams->describe(ref); };
+  co_return co_await app::offload(*ctx.pool, work);
+}
+
+Json epoch_seconds_json(std::int64_t ms) {
+  if (ms % 1000 == 0) return Json(ms / 1000);
+  return Json(static_cast<double>(ms) / 1000.0);
+}
+
+bool is_fragment_number(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
+                                 const kvs::FragmentRecord& f, const std::vector<std::uint8_t>& cluster,
+                                 const std::vector<std::uint8_t>& trailer) {
+  const media::ChunkInfo info{f.fragment_number, f.server_timestamp_ms, f.producer_timestamp_ms};
+  const auto prefix = media::chunk_prefix(header, info);
+  if (prefix.empty()) {
+    spdlog::error("fragment {}: stored stream header is not an EBML header + Segment; not sent", f.fragment_number);
+    co_return false;
+  }
+  const auto as_text = [](const std::vector<std::uint8_t>& b) {
+    return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+  };
+  if (co_await w.write(as_text(prefix))) co_return false;
+  if (co_await w.write(as_text(cluster))) co_return false;
+  if (!trailer.empty() && co_await w.write(as_text(trailer))) co_return false;
+  co_return true;
+}
+
+}  // namespace kvsd::api::detail
+
+namespace kvsd::api {
+
+void add_media_read_routes(http::Router& router, const MediaReadContext& ctx) {
+  detail::add_list_fragments_route(router, ctx);
+  detail::add_get_media_for_fragment_list_route(router, ctx);
+  detail::add_get_media_route(router, ctx);
+  detail::add_get_clip_route(router, ctx);
+}
+
+}  // namespace kvsd::api
