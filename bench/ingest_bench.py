@@ -90,7 +90,7 @@ def run_kvs_put(srv, args, summary_path, timeout):
 def server(data_dir):
     env = {"KVSD_ACCESS_KEY_ID": AKID, "KVSD_SECRET_ACCESS_KEY": SECRET}
     return Server(binary=kvsd_binary(), https=False, env=env, data_dir=data_dir,
-                  extra_args=["--access-log", "false", "--log-level", "warn"])
+                  extra_args=["--access-log", "false"])
 
 
 def single_stream(tmp, fast):

@@ -45,7 +45,13 @@ fi
 # The JS SDK v3 for tests/conformance/js, exactly as pinned in its package-lock.json.
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 js_dir="$repo_root/tests/conformance/js"
-if [ ! -d "$js_dir/node_modules/@aws-sdk/client-kinesis-video" ]; then
+js_missing=0
+for pkg in client-kinesis-video client-kinesis-video-archived-media client-kinesis-video-media; do
+  if [ ! -d "$js_dir/node_modules/@aws-sdk/$pkg" ]; then
+    js_missing=1
+  fi
+done
+if [ "$js_missing" -eq 1 ]; then
   echo "install-deps: installing the JS conformance dependencies (npm ci in tests/conformance/js)"
   npm ci --prefix "$js_dir" --no-audit --no-fund
 fi

@@ -88,6 +88,9 @@ class Server:
                     raise AssertionError(f"kvsd exited with {self.proc.returncode} during start\n{self.log()}")
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    # Never leave a half-started server behind.
+                    self.proc.kill()
+                    self.proc.wait()
                     raise AssertionError("kvsd did not report its listeners in time\n" + self.log())
                 self._cond.wait(left)
         for m in found:

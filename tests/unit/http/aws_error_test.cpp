@@ -16,6 +16,18 @@ TEST(AwsError, StatusesFollowTheKvsModel) {
   EXPECT_EQ(aws_shape(kvs::errc::internal).status, 500u);
 }
 
+TEST(AwsError, ReadApiErrorsUseTheArchivedMediaNames) {
+  EXPECT_EQ(aws_shape(kvs::errc::connection_limit_exceeded).type, "ConnectionLimitExceededException");
+  EXPECT_EQ(aws_shape(kvs::errc::unsupported_media_type).type, "UnsupportedStreamMediaTypeException");
+  EXPECT_EQ(aws_shape(kvs::errc::missing_codec_private_data).type, "MissingCodecPrivateDataException");
+  EXPECT_EQ(aws_shape(kvs::errc::invalid_codec_private_data).type, "InvalidCodecPrivateDataException");
+  EXPECT_EQ(aws_shape(kvs::errc::invalid_media_frame).type, "InvalidMediaFrameException");
+  for (auto c :
+       {kvs::errc::connection_limit_exceeded, kvs::errc::unsupported_media_type, kvs::errc::missing_codec_private_data,
+        kvs::errc::invalid_codec_private_data, kvs::errc::invalid_media_frame})
+    EXPECT_EQ(aws_shape(c).status, 400u);
+}
+
 TEST(AwsError, BodyHasTypeAndMessageAndEscapes) {
   auto body = aws_error_body("InvalidArgumentException", "bad \"name\"\n");
   auto j = nlohmann::json::parse(body);

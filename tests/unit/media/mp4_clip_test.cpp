@@ -371,6 +371,11 @@ TEST(Mp4ClipTest, UnknownSizeSegmentHeaderRewritesOnlyTheSizeField) {
   testing::append(expected, children);
   EXPECT_EQ(out, expected);
   EXPECT_EQ(unknown_size_segment_header(out), out) << "already unknown: unchanged";
+  // The SDK's 1-byte unknown size is kept as it is.
+  Bytes sdk = testing::ebml_header();
+  testing::append(sdk, Bytes{0x18, 0x53, 0x80, 0x67, 0xFF});
+  testing::append(sdk, children);
+  EXPECT_EQ(unknown_size_segment_header(sdk), sdk);
   // Not an EBML header first, or no Segment after it: empty.
   EXPECT_TRUE(unknown_size_segment_header(children).empty());
   EXPECT_TRUE(unknown_size_segment_header(testing::ebml_header()).empty());
@@ -591,13 +596,33 @@ TEST(Mp4ClipTest, InvalidBlocksAndTimestamps) {
   // A block for a track the header does not declare (the demuxer would drop it silently).
   EXPECT_EQ(expect_error(build_blocks(tracks, {{1, 0, true, cf.frames[0]}, {7, 10, true, cf.frames[1]}})),
             ClipErrc::invalid_media_frame);
-  // Video timestamps that repeat or go back.
+  // Video timestamps that repeat.
   EXPECT_EQ(expect_error(build_blocks(
                 tracks, {{1, 0, true, cf.frames[0]}, {1, 40, false, cf.frames[1]}, {1, 40, false, cf.frames[2]}})),
             ClipErrc::invalid_media_frame);
-  EXPECT_EQ(expect_error(build_blocks(
-                tracks, {{1, 0, true, cf.frames[0]}, {1, 80, false, cf.frames[1]}, {1, 40, false, cf.frames[2]}})),
-            ClipErrc::invalid_media_frame);
+}
+
+// Blocks in decode order with reordered presentation times (B-frames): decode times are
+// synthesized, increasing and never after the presentation time; presentation starts at 0.
+TEST(Mp4ClipTest, ReorderedFramesGetDecodeTimes) {
+  const auto cf = first_capture_frames(4);
+  const ClipResult clip = expect_clip(build_blocks({video_track(cf.avcc)}, {{1, 0, true, cf.frames[0]},
+                                                                            {1, 120, false, cf.frames[1]},
+                                                                            {1, 40, false, cf.frames[2]},
+                                                                            {1, 80, false, cf.frames[3]}}));
+  const auto tracks = demux_mp4(clip.mp4);
+  ASSERT_EQ(tracks.size(), 1u);
+  const auto& samples = tracks[0].samples;
+  ASSERT_EQ(samples.size(), 4u);
+  const std::vector<std::int64_t> expected_pts{0, 120, 40, 80};
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    EXPECT_EQ(to_ms(samples[i].pts, tracks[0].time_base), expected_pts[i]) << i;
+    EXPECT_LE(samples[i].dts, samples[i].pts) << i;
+    if (i > 0) {
+      EXPECT_GT(samples[i].dts, samples[i - 1].dts) << i;
+    }
+    EXPECT_TRUE(samples[i].data == cf.frames[i]) << i;
+  }
 }
 
 // The MP4 starts at the first video frame: audio before it is dropped, audio after it keeps its

@@ -385,5 +385,34 @@ TEST_F(FragmentStoreTest, ShutdownCommitsQueuedFragments) {
   EXPECT_EQ(h_.list_all(1).size(), 50u);
 }
 
+TEST_F(FragmentStoreTest, ListAfterPagesInNumberOrderPerStream) {
+  std::vector<std::string> numbers;
+  for (int i = 0; i < 7; ++i) {
+    numbers.push_back(h_.persist(h_.fragment(3, 1000 + i, 5000 + i)).value().record.fragment_number);
+    ASSERT_TRUE(h_.persist(h_.fragment(4, 1000 + i, 5000 + i)).has_value());  // interleaved other stream
+  }
+  std::vector<std::string> seen;
+  std::string after;
+  for (;;) {
+    auto page = h_.store->list_after(3, after, 3);
+    ASSERT_TRUE(page.has_value());
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 3u);
+    for (const auto& r : *page) {
+      EXPECT_EQ(r.stream_id, 3u);
+      seen.push_back(r.fragment_number);
+    }
+    after = seen.back();
+  }
+  EXPECT_EQ(seen, numbers);
+  auto tail = h_.store->list_after(3, numbers[4], 100);
+  ASSERT_TRUE(tail.has_value());
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ(tail->front().fragment_number, numbers[5]);
+  EXPECT_TRUE(h_.store->list_after(3, numbers.back(), 100).value().empty());
+  EXPECT_TRUE(h_.store->list_after(99, "", 100).value().empty());
+  EXPECT_EQ(h_.store->list_after(3, "not-a-number", 10).error().code, kvs::errc::invalid_argument);
+}
+
 }  // namespace
 }  // namespace kvsd::storage::test
