@@ -9,3 +9,4 @@ export KVSD_TESTSERVER=$PWD/$build/bin/kvsd-testserver
 /usr/bin/python3 bench/frontend_bench.py
 /usr/bin/python3 bench/control_plane_bench.py
 /usr/bin/python3 bench/ingest_bench.py
+/usr/bin/python3 bench/read_bench.py

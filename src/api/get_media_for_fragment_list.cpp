@@ -8,12 +8,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <map>
 #include <string_view>
 
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
 #include "app/offload.hpp"
+#include "http/async_event.hpp"
 
 namespace kvsd::api::detail {
 
@@ -52,8 +56,59 @@ struct Loaded {
 
 struct Batch {
   std::vector<std::vector<std::uint8_t>> clusters;
-  std::map<std::uint64_t, std::vector<std::uint8_t>> headers;  // newly read header ids
+  std::map<std::uint64_t, std::vector<std::uint8_t>> headers;  // header ids not read before
 };
+
+// One batch read in flight on the pool; `done` fires on the request's strand.
+struct PendingRead {
+  explicit PendingRead(const asio::any_io_executor& ex) : done(ex) {}
+  std::optional<kvs::Result<Batch>> result;
+  http::AsyncEvent done;
+};
+
+// Starts reading the records from `next` on, up to kReadBatchBytes (at least one), plus any
+// header not in `known`. nullptr when nothing is left. The work holds copies of what it reads, so
+// a request that ends early leaves nothing dangling.
+std::shared_ptr<PendingRead> start_read(asio::thread_pool& pool, const asio::any_io_executor& ex,
+                                        kvs::FragmentStore& store, std::uint64_t stream_id,
+                                        const std::vector<kvs::FragmentRecord>& records, std::size_t next,
+                                        const std::map<std::uint64_t, std::vector<std::uint8_t>>& known) {
+  if (next >= records.size()) return nullptr;
+  std::vector<kvs::FragmentRecord> slice;
+  std::uint64_t bytes = 0;
+  for (std::size_t i = next; i < records.size(); ++i) {
+    if (!slice.empty() && bytes + records[i].size_bytes > kReadBatchBytes) break;
+    bytes += records[i].size_bytes;
+    slice.push_back(records[i]);
+  }
+  std::vector<std::uint64_t> wanted;
+  for (const auto& f : slice)
+    if (!known.count(f.header_id) && std::find(wanted.begin(), wanted.end(), f.header_id) == wanted.end())
+      wanted.push_back(f.header_id);
+  auto pending = std::make_shared<PendingRead>(ex);
+  asio::post(pool, [pending, ex, &store, stream_id, slice = std::move(slice), wanted = std::move(wanted)] {
+    auto read = [&]() -> kvs::Result<Batch> {
+      Batch b;
+      for (auto id : wanted) {
+        auto hdr = store.read_header(stream_id, id);
+        if (!hdr) return hdr.error();
+        b.headers.emplace(id, std::move(*hdr));
+      }
+      for (const auto& f : slice) {
+        auto c = store.read_cluster(f);
+        if (!c) return c.error();
+        b.clusters.push_back(std::move(*c));
+      }
+      return b;
+    };
+    auto r = read();
+    asio::post(ex, [pending, r = std::move(r)]() mutable {
+      pending->result.emplace(std::move(r));
+      pending->done.notify();
+    });
+  });
+  return pending;
+}
 
 asio::awaitable<void> get_media_for_fragment_list(const MediaReadContext& ctx, http::Request&, http::ResponseWriter& w,
                                                   const Json& j) {
@@ -100,47 +155,31 @@ asio::awaitable<void> get_media_for_fragment_list(const MediaReadContext& ctx, h
 
   http::Headers h{{"content-type", "video/webm"}};
   if (co_await w.start(200, std::move(h))) co_return;
-  std::map<std::uint64_t, std::vector<std::uint8_t>> headers;
+  // Batch i+1 is read on the pool while batch i is written, so disk and network overlap.
   const auto& records = loaded->records;
+  std::map<std::uint64_t, std::vector<std::uint8_t>> headers;
   const std::vector<std::uint8_t> no_trailer;
+  auto ex = co_await asio::this_coro::executor;
   std::size_t next = 0;
-  while (next < records.size()) {
-    // One pool trip reads a batch of clusters and any header not seen yet.
-    std::size_t end = next;
-    std::uint64_t bytes = 0;
-    while (end < records.size() && (end == next || bytes + records[end].size_bytes <= kReadBatchBytes))
-      bytes += records[end++].size_bytes;
-    std::vector<std::uint64_t> wanted_headers;
-    for (std::size_t i = next; i < end; ++i)
-      if (!headers.count(records[i].header_id)) wanted_headers.push_back(records[i].header_id);
-    auto read = [store, stream_id, &records, next, end, wanted_headers]() -> kvs::Result<Batch> {
-      Batch b;
-      for (auto id : wanted_headers) {
-        if (b.headers.count(id)) continue;
-        auto hdr = store->read_header(stream_id, id);
-        if (!hdr) return hdr.error();
-        b.headers.emplace(id, std::move(*hdr));
-      }
-      for (std::size_t i = next; i < end; ++i) {
-        auto c = store->read_cluster(records[i]);
-        if (!c) return c.error();
-        b.clusters.push_back(std::move(*c));
-      }
-      return b;
-    };
-    auto batch = co_await app::offload(*ctx.pool, read);
-    if (!batch) {
+  auto ahead = start_read(*ctx.pool, ex, *store, stream_id, records, next, headers);
+  while (ahead) {
+    auto current = std::move(ahead);
+    while (!current->result) co_await current->done.wait();
+    if (!*current->result) {
       // The 200 is out: end the body early; the client sees fewer documents than it asked for.
-      spdlog::error("getMediaForFragmentList {}: read failed: {}", stream->stream_name, batch.error().message);
+      spdlog::error("getMediaForFragmentList {}: read failed: {}", stream->stream_name,
+                    current->result->error().message);
       break;
     }
-    for (auto& [id, bytes_of_header] : batch->headers) headers.emplace(id, std::move(bytes_of_header));
-    for (std::size_t i = next; i < end; ++i) {
-      const bool ok =
-          co_await send_chunk(w, headers[records[i].header_id], records[i], batch->clusters[i - next], no_trailer);
-      if (!ok) co_return;
+    auto& batch = current->result->value();
+    for (auto& [id, bytes_of_header] : batch.headers) headers.emplace(id, std::move(bytes_of_header));
+    const auto first = next;
+    next += batch.clusters.size();
+    ahead = start_read(*ctx.pool, ex, *store, stream_id, records, next, headers);
+    for (std::size_t i = 0; i < batch.clusters.size(); ++i) {
+      const auto& f = records[first + i];
+      if (!co_await send_chunk(w, headers[f.header_id], f, batch.clusters[i], no_trailer)) co_return;
     }
-    next = end;
   }
   co_await w.finish();
 }
