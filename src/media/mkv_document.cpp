@@ -13,6 +13,7 @@ struct SegmentLocation {
   std::size_t size_offset = 0;  // where the Segment's size field starts
   std::size_t size_length = 0;  // bytes of that field
   std::size_t payload_offset = 0;
+  bool unknown_size = false;
 };
 
 // Finds the Segment header right after the EBML header element.
@@ -30,6 +31,7 @@ std::optional<SegmentLocation> locate_segment(std::span<const std::uint8_t> head
   loc.size_offset = segment_at + seg_h.id_length;
   loc.size_length = static_cast<std::size_t>(seg_h.length - seg_h.id_length);
   loc.payload_offset = segment_at + seg_h.length;
+  loc.unknown_size = seg_h.unknown_size;
   return loc;
 }
 
@@ -78,6 +80,7 @@ std::optional<std::vector<TrackFrameCount>> count_cluster_frames(std::span<const
 std::vector<std::uint8_t> unknown_size_segment_header(std::span<const std::uint8_t> header) {
   const auto loc = locate_segment(header);
   if (!loc) return {};
+  if (loc->unknown_size) return {header.begin(), header.end()};
   std::vector<std::uint8_t> out;
   out.reserve(header.size() + sizeof(kUnknownSize8));
   out.insert(out.end(), header.begin(), header.begin() + static_cast<std::ptrdiff_t>(loc->size_offset));

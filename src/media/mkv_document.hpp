@@ -15,9 +15,10 @@ namespace kvsd::media {
 // The 8-byte unknown-size vint written in place of the Segment's size field.
 inline constexpr std::uint8_t kUnknownSize8[8] = {0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 
-// Returns `header` with the Segment element's size field (known or unknown, any width) replaced by
-// the 8-byte unknown size 01 FF FF FF FF FF FF FF, so that clusters appended after it belong to the
-// Segment whatever size the producer declared. The header must start with a complete EBML header
+// Returns `header` with the Segment element's known size field (any width) replaced by the 8-byte
+// unknown size 01 FF FF FF FF FF FF FF, so that clusters appended after it belong to the Segment
+// whatever size the producer declared. A Segment that is already unknown-size (any width, e.g. the
+// SDK's 1-byte FF) is returned unchanged. The header must start with a complete EBML header
 // element followed by the Segment element header; otherwise the result is empty.
 std::vector<std::uint8_t> unknown_size_segment_header(std::span<const std::uint8_t> header);
 

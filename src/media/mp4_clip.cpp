@@ -286,6 +286,26 @@ std::optional<ClipError> check_frame_counts(std::span<const std::uint8_t> cluste
   return std::nullopt;
 }
 
+// Matroska blocks carry presentation times only, so video decode times are synthesized: the
+// i-th frame in decode order gets the i-th smallest presentation time, less the largest reorder
+// delay so that no frame is decoded after it is shown. Without B-frames dts == pts.
+void synthesize_video_dts(std::vector<Sample>& samples) {
+  std::vector<std::int64_t> sorted;
+  for (const Sample& s : samples) {
+    if (s.out_stream == kVideoOut) sorted.push_back(s.packet->pts);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::int64_t delay = 0;
+  std::size_t i = 0;
+  for (const Sample& s : samples) {
+    if (s.out_stream == kVideoOut) delay = std::max(delay, sorted[i++] - s.packet->pts);
+  }
+  i = 0;
+  for (Sample& s : samples) {
+    if (s.out_stream == kVideoOut) s.packet->dts = sorted[i++] - delay;
+  }
+}
+
 // Reads every frame of the document, stopping after the first frame of a cluster that cannot fit
 // under `byte_cap` (payload bytes alone exceed it; the first cluster is always read whole).
 std::variant<Demuxed, ClipError> demux(AVFormatContext& input, const DocumentReader& reader, const TrackPlan& plan,
@@ -314,7 +334,6 @@ std::variant<Demuxed, ClipError> demux(AVFormatContext& input, const DocumentRea
   }
 
   std::uint64_t payload_bytes = 0;
-  std::optional<std::int64_t> video_start;
   std::vector<std::array<std::uint64_t, 2>> demuxed_frames(cluster_count, std::array<std::uint64_t, 2>{});
   out.complete_clusters = cluster_count;  // lowered to the first cluster that cannot fit
   for (;;) {
@@ -353,7 +372,6 @@ std::variant<Demuxed, ClipError> demux(AVFormatContext& input, const DocumentRea
         err->message += where();
         return *err;
       }
-      if (!video_start) video_start = packet->dts;
     }
     out.samples.push_back(Sample{std::move(packet), slot, *cluster});
   }
@@ -363,6 +381,13 @@ std::variant<Demuxed, ClipError> demux(AVFormatContext& input, const DocumentRea
     if (auto err = check_frame_counts(clusters[c], plan, demuxed_frames[c])) {
       err->message += " (cluster " + std::to_string(c) + ")";
       return *err;
+    }
+  }
+  synthesize_video_dts(out.samples);
+  std::optional<std::int64_t> video_start;
+  for (const Sample& s : out.samples) {
+    if (s.out_stream == kVideoOut && s.cluster < out.complete_clusters) {
+      video_start = std::min(video_start.value_or(s.packet->pts), s.packet->pts);
     }
   }
   if (!video_start) return fail(ClipErrc::invalid_media_frame, "the clip has no video frame");

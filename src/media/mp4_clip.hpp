@@ -49,13 +49,18 @@ struct ClipResult {
 //    least one SPS and PPS; HEVC also a VPS), or the mp4 muxer rejects the track parameters;
 //  - invalid_media_frame: a video frame is neither length-prefixed as its avcC/hvcC says nor
 //    Annex-B; a block is empty, malformed or names an undeclared track (the demuxer would skip it
-//    silently: frames read are checked against the blocks each Cluster holds); timestamps in a
-//    track do not increase; the clip has no video frame; or the demuxer/muxer rejects a frame;
+//    silently: frames read are checked against the blocks each Cluster holds); two video
+//    frames share a timestamp, or audio timestamps do not increase; the clip has no video
+//    frame; or the demuxer/muxer rejects a frame;
 //  - internal: no clusters, or FFmpeg failed for another reason (allocation, missing
 //    demuxer/muxer).
 // Timestamps: the MP4 starts at 0 at the first video frame; every sample keeps its exact offset
 // from it (video timescale = the Matroska timecode rate, 1000 for the usual 1 ms TimecodeScale;
 // audio timescale = the sampling rate). Audio frames before the first video frame are dropped.
+// Blocks carry presentation times only: video decode times are synthesized (the i-th frame in
+// decode order gets the i-th smallest presentation time, less the reorder delay), so B-frames get
+// a ctts box and an edit list that starts presentation at 0; without B-frames dts == pts. An audio
+// track that starts after 0 gets an edit list with an empty edit.
 // The last sample of a track lasts until the next frame of that track when the input holds one
 // (the first frame past the cut), else BlockDuration/DefaultDuration, else the previous interval.
 // Layout: ftyp, free, moov, mdat (moov before the media data, for progressive playback).
