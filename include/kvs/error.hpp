@@ -22,6 +22,7 @@ enum class errc {
   invalid_media_frame,         // InvalidMediaFrameException 400
   not_authorized,              // NotAuthorizedException 401
   access_denied,               // AccessDeniedException 401
+  session_token_rejected,      // NotAuthorizedException 403 (HLS/DASH session token forged or expired)
   signature_does_not_match,    // SignatureDoesNotMatch 403
   missing_authentication,      // MissingAuthenticationTokenException 403
   request_expired,             // RequestExpired 400 (kept 403 for SDKs that only check auth statuses)

@@ -5,11 +5,10 @@
 
 #include "api/coroutine_frames_warning.hpp"
 
-#include <openssl/evp.h>
-
 #include <limits>
 #include <string_view>
 
+#include "api/base64.hpp"
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
 #include "app/offload.hpp"
@@ -25,52 +24,16 @@ constexpr std::size_t kMaxNextTokenChars = 4096;
 
 kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_argument, std::move(message)}; }
 
-// [a-zA-Z0-9+/]+={0,2}, 1-4096 characters (the model's NextToken pattern for this operation).
-bool is_base64_token(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNextTokenChars) return false;
-  std::size_t pad = 0;
-  for (char c : s) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (c == '=') {
-      ++pad;
-    } else if (pad > 0 || !(alnum || c == '+' || c == '/')) {
-      return false;
-    }
-  }
-  return pad <= 2 && pad < s.size();
-}
-
-std::string base64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t len = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts padding as zero bytes.
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
-  out.resize(len);
-  return out;
-}
-
 // "1|<p or s>|<from>|<to>|<store cursor>"
 std::string encode_token(const kvs::FragmentQuery& q, const std::string& cursor) {
   std::string raw = "1|";
   raw += q.kind == kvs::TimestampKind::producer ? 'p' : 's';
   raw += '|' + std::to_string(q.from_ms) + '|' + std::to_string(q.to_ms) + '|' + cursor;
-  return base64(raw);
+  return base64_encode(raw);
 }
 
 bool decode_token(std::string_view token, kvs::FragmentQuery& q) {
-  const auto raw = unbase64(token);
+  const auto raw = base64_decode(token);
   if (!raw) return false;
   std::vector<std::string> parts;
   std::size_t pos = 0;
@@ -103,7 +66,7 @@ std::optional<kvs::Error> parse(const Json& j, kvs::StreamRef& ref, kvs::Fragmen
   q.limit = static_cast<std::size_t>(max_results.value_or(kDefaultMaxResults));
   const auto token = j.find("NextToken");
   if (token != j.end() && !token->is_null()) {
-    if (!token->is_string() || !is_base64_token(token->get_ref<const std::string&>()) ||
+    if (!token->is_string() || !is_base64_token(token->get_ref<const std::string&>(), kMaxNextTokenChars) ||
         !decode_token(token->get_ref<const std::string&>(), q))
       return invalid("NextToken is not a token returned by ListFragments");
     return std::nullopt;

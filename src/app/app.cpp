@@ -18,6 +18,7 @@
 #include "api/live_feed.hpp"
 #include "api/media_read.hpp"
 #include "api/ops_routes.hpp"
+#include "api/playback.hpp"
 #include "api/put_media.hpp"
 #include "app/dev_cert.hpp"
 #include "app/dev_credentials.hpp"
@@ -97,6 +98,9 @@ struct App::Impl {
   api::PutMediaContext put_media;
   api::LiveFeed live_feed;
   api::MediaReadContext media_read;
+  std::unique_ptr<api::SessionSigner> session_signer;
+  api::PlaybackWindows playback_windows;
+  api::PlaybackContext playback;
   std::optional<asio::steady_timer> sweep_timer;
 
   void setup() {
@@ -173,6 +177,13 @@ struct App::Impl {
     media_read.limits = config.media_read;
     media_read.now_ms = epoch_ms;
     api::add_media_read_routes(router, media_read);
+
+    session_signer = std::make_unique<api::SessionSigner>((fs::path(config.data_dir) / "session.key").string());
+    playback.read = &media_read;
+    playback.signer = session_signer.get();
+    playback.windows = &playback_windows;
+    playback.public_endpoint = config.public_endpoint;
+    api::add_playback_routes(router, playback);
 
     sweeper = std::make_unique<storage::RetentionSweeper>(database, *fragments, *streams);
     sweep_timer.emplace(ioc);

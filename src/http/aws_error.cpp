@@ -37,6 +37,8 @@ AwsErrorShape aws_shape(kvs::errc code) noexcept {
       return {401, "NotAuthorizedException"};
     case errc::access_denied:
       return {401, "AccessDeniedException"};
+    case errc::session_token_rejected:
+      return {403, "NotAuthorizedException"};
     case errc::signature_does_not_match:
       return {403, "SignatureDoesNotMatch"};
     case errc::missing_authentication:
