@@ -10,3 +10,5 @@ export KVSD_TESTSERVER=$PWD/$build/bin/kvsd-testserver
 /usr/bin/python3 bench/control_plane_bench.py
 /usr/bin/python3 bench/ingest_bench.py
 /usr/bin/python3 bench/read_bench.py
+/usr/bin/python3 bench/playback_bench.py
+/usr/bin/python3 bench/images_bench.py

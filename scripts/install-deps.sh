@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages kvsd needs to build, test and benchmark, and the pinned npm
-# packages of the JS SDK conformance suite (npm ci in tests/conformance/js, when not yet installed).
+# packages of the JS SDK conformance suite (npm ci in tests/conformance/js) and of the browser
+# playback tests (npm ci in tests/browser), each when not yet installed.
 # Idempotent: only packages that are missing are installed; a machine that has
 # everything is left untouched and the script returns at once.
 # Runs apt-get as root, or through sudo when not root.
@@ -15,7 +16,9 @@ packages=(
   libgtest-dev libgmock-dev libprotobuf-dev protobuf-compiler
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libwebm-dev
   # test and bench tools
-  curl nghttp2-client python3 python3-boto3 python3-h2 awscli ffmpeg openssl clang-format
+  curl nghttp2-client python3 python3-boto3 python3-h2 awscli ffmpeg openssl clang-format nginx-light
+  # headless browser of tests/browser (Debian's build plays H.264 and AAC in MSE)
+  chromium
 )
 # node and npm run the JS SDK v3 conformance suite; Debian's packages only when none are on PATH
 # (a node installed some other way, e.g. from NodeSource or nvm, is used as it is).
@@ -54,6 +57,14 @@ done
 if [ "$js_missing" -eq 1 ]; then
   echo "install-deps: installing the JS conformance dependencies (npm ci in tests/conformance/js)"
   npm ci --prefix "$js_dir" --no-audit --no-fund
+fi
+
+# playwright-core, hls.js and dash.js for tests/browser, exactly as pinned in its package-lock.json.
+browser_dir="$repo_root/tests/browser"
+if [ ! -d "$browser_dir/node_modules/playwright-core" ] || [ ! -d "$browser_dir/node_modules/hls.js" ] ||
+  [ ! -d "$browser_dir/node_modules/dashjs" ]; then
+  echo "install-deps: installing the browser test dependencies (npm ci in tests/browser)"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund
 fi
 
 echo "install-deps: all build and test dependencies present"

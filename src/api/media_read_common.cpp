@@ -137,6 +137,7 @@ void add_media_read_routes(http::Router& router, const MediaReadContext& ctx) {
   detail::add_get_media_for_fragment_list_route(router, ctx);
   detail::add_get_media_route(router, ctx);
   detail::add_get_clip_route(router, ctx);
+  detail::add_get_images_route(router, ctx);
 }
 
 }  // namespace kvsd::api

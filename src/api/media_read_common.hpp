@@ -23,6 +23,7 @@ void add_list_fragments_route(http::Router& router, const MediaReadContext& ctx)
 void add_get_media_for_fragment_list_route(http::Router& router, const MediaReadContext& ctx);
 void add_get_media_route(http::Router& router, const MediaReadContext& ctx);
 void add_get_clip_route(http::Router& router, const MediaReadContext& ctx);
+void add_get_images_route(http::Router& router, const MediaReadContext& ctx);
 
 // Sends one fragment as an MKV chunk: chunk_prefix(header), the cluster bytes, and `trailer`
 // when not empty. False when the client is gone (or the header is unusable: logged).

@@ -89,13 +89,22 @@ kvs::Result<AnnouncedTracks> announced_tracks(std::span<const std::uint8_t> head
     v.width = t.width;
     v.height = t.height;
     if (t.kind != media::TrackKind::aac) {
-      // Frames per second from the fragments' own statistics.
+      // Frames per second from the fragments' own statistics: over consecutive fragments, frames
+      // per producer-time span (a fragment's stored duration also counts audio past its end).
+      const auto frames_of = [&](const kvs::FragmentRecord& f) {
+        std::uint64_t n = 0;
+        for (const auto& tr : f.tracks)
+          if (tr.track_number == t.track_number) n += tr.frames;
+        return n;
+      };
       std::uint64_t frames = 0;
       std::int64_t ms = 0;
-      for (const auto& f : sample) {
-        for (const auto& tr : f.tracks)
-          if (tr.track_number == t.track_number) frames += tr.frames;
-        ms += f.duration_ms;
+      if (sample.size() >= 2) {
+        for (std::size_t i = 0; i + 1 < sample.size(); ++i) frames += frames_of(sample[i]);
+        ms = sample.back().producer_timestamp_ms - sample.front().producer_timestamp_ms;
+      } else if (sample.size() == 1) {
+        frames = frames_of(sample.front());
+        ms = sample.front().duration_ms;
       }
       if (frames > 0 && ms > 0) v.frame_rate = static_cast<double>(frames) * 1000.0 / static_cast<double>(ms);
     }

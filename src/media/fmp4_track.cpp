@@ -208,15 +208,57 @@ std::string avc_codec_string(std::span<const std::uint8_t> avcc) {
   return out;
 }
 
+namespace {
+
+// The 12 bytes general_profile_space..general_level_idc, as laid out in hvcC bytes 1..12, from the
+// record's first SPS (its profile_tier_level follows the 2-byte NAL header and one byte of ids),
+// emulation prevention bytes removed. Empty when the record holds no usable SPS.
+std::vector<std::uint8_t> sps_profile_tier_level(std::span<const std::uint8_t> hvcc) {
+  constexpr std::uint8_t kSps = 33;
+  std::size_t at = 23;
+  const std::size_t arrays = hvcc.size() > 22 ? hvcc[22] : 0;
+  for (std::size_t a = 0; a < arrays && at + 3 <= hvcc.size(); ++a) {
+    const std::uint8_t type = hvcc[at] & 0x3Fu;
+    const std::size_t count = (std::size_t{hvcc[at + 1]} << 8) | hvcc[at + 2];
+    at += 3;
+    for (std::size_t n = 0; n < count && at + 2 <= hvcc.size(); ++n) {
+      const std::size_t length = (std::size_t{hvcc[at]} << 8) | hvcc[at + 1];
+      at += 2;
+      if (length > hvcc.size() - at) return {};
+      if (type == kSps) {
+        std::vector<std::uint8_t> rbsp;
+        std::size_t zeros = 0;
+        for (std::size_t i = at; i < at + length && rbsp.size() < 15; ++i) {
+          if (zeros >= 2 && hvcc[i] == 3) {
+            zeros = 0;
+            continue;
+          }
+          zeros = hvcc[i] == 0 ? zeros + 1 : 0;
+          rbsp.push_back(hvcc[i]);
+        }
+        if (rbsp.size() < 15) return {};
+        return {rbsp.begin() + 3, rbsp.begin() + 15};
+      }
+      at += length;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 std::string hevc_codec_string(std::span<const std::uint8_t> hvcc) {
   if (hvcc.size() < 13) return "hvc1";
   // ISO/IEC 14496-15 Annex E: profile space + profile, compatibility flags (bit-reversed),
-  // tier + level, constraint bytes without trailing zero bytes.
-  const unsigned space = hvcc[1] >> 6;
-  const bool high_tier = ((hvcc[1] >> 5) & 1u) != 0;
-  const unsigned profile = hvcc[1] & 0x1Fu;
-  std::uint32_t compat = (std::uint32_t{hvcc[2]} << 24) | (std::uint32_t{hvcc[3]} << 16) |
-                         (std::uint32_t{hvcc[4]} << 8) | std::uint32_t{hvcc[5]};
+  // tier + level, constraint bytes without trailing zero bytes. The fields come from the SPS
+  // (what decoders read; some producers write a wrong hvcC header), else from the hvcC.
+  std::vector<std::uint8_t> ptl = sps_profile_tier_level(hvcc);
+  if (ptl.empty()) ptl.assign(hvcc.begin() + 1, hvcc.begin() + 13);
+  const unsigned space = ptl[0] >> 6;
+  const bool high_tier = ((ptl[0] >> 5) & 1u) != 0;
+  const unsigned profile = ptl[0] & 0x1Fu;
+  std::uint32_t compat = (std::uint32_t{ptl[1]} << 24) | (std::uint32_t{ptl[2]} << 16) | (std::uint32_t{ptl[3]} << 8) |
+                         std::uint32_t{ptl[4]};
   std::uint32_t reversed = 0;
   for (int i = 0; i < 32; ++i) {
     reversed = (reversed << 1) | (compat & 1u);
@@ -224,10 +266,10 @@ std::string hevc_codec_string(std::span<const std::uint8_t> hvcc) {
   }
   std::string out = "hvc1.";
   if (space > 0) out.push_back(static_cast<char>('A' + space - 1));
-  out += std::to_string(profile) + "." + hex_upper(reversed) + "." + (high_tier ? "H" : "L") + std::to_string(hvcc[12]);
-  std::size_t last = 11;
-  while (last >= 6 && hvcc[last] == 0) --last;
-  for (std::size_t i = 6; i <= last && last >= 6; ++i) out += "." + hex_upper(hvcc[i]);
+  out += std::to_string(profile) + "." + hex_upper(reversed) + "." + (high_tier ? "H" : "L") + std::to_string(ptl[11]);
+  std::size_t last = 10;
+  while (last >= 5 && ptl[last] == 0) --last;
+  for (std::size_t i = 5; i <= last && last >= 5; ++i) out += "." + hex_upper(ptl[i]);
   return out;
 }
 

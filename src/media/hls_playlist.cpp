@@ -59,14 +59,16 @@ std::string iso8601_ms(std::int64_t epoch_ms) {
 }
 
 std::string media_playlist(const MediaPlaylistSpec& spec, std::span<const PlaylistSegment> segments) {
-  std::int64_t longest = 1000;
+  std::int64_t longest = 0;
   for (const auto& s : segments) longest = std::max(longest, s.duration_ms);
   std::string out;
   out.reserve(256 + segments.size() * (spec.token.size() + 160));
   out += "#EXTM3U\n";
   out += spec.mpeg_ts ? "#EXT-X-VERSION:3\n" : "#EXT-X-VERSION:7\n";
   if (spec.vod) out += "#EXT-X-PLAYLIST-TYPE:VOD\n";
-  out += "#EXT-X-TARGETDURATION:" + std::to_string((longest + 999) / 1000) + "\n";
+  // RFC 8216 4.3.3.1: every EXTINF rounded to the nearest integer is at most TARGETDURATION. The
+  // nearest (not the ceiling) keeps players' live edge (a few target durations back) close.
+  out += "#EXT-X-TARGETDURATION:" + std::to_string(std::max<std::int64_t>(1, (longest + 500) / 1000)) + "\n";
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(segments.empty() ? 0 : segments.front().sequence) + "\n";
   if (!spec.vod) out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(spec.discontinuity_sequence) + "\n";
   out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
@@ -125,6 +127,7 @@ std::string dash_manifest(const DashSpec& spec, const VariantTrack& main, const 
   std::int64_t total = 0;
   for (const auto& s : segments) total += std::max<std::int64_t>(s.duration_ms, 0);
   const auto first = segments.empty() ? 0 : segments.front().start_ms;
+  std::string utc_timing;  // dynamic MPDs carry the server's clock (dash.js syncs to it)
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:kvs=\"urn:kvsd:dash:2024\" ";
   out += "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" minBufferTime=\"PT2S\" ";
@@ -133,6 +136,8 @@ std::string dash_manifest(const DashSpec& spec, const VariantTrack& main, const 
            "\" minimumUpdatePeriod=\"PT1S\" timeShiftBufferDepth=\"PT" + extinf_seconds(total + 10'000) +
            "S\" suggestedPresentationDelay=\"PT3S\">\n";
     out += "<Period id=\"0\" start=\"PT0S\">\n";
+    utc_timing =
+        "<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:direct:2014\" value=\"" + iso8601_ms(spec.now_ms) + "\"/>\n";
   } else {
     out += "type=\"static\" mediaPresentationDuration=\"PT" + extinf_seconds(total) + "S\">\n";
     out += "<Period id=\"0\" start=\"PT0S\">\n";
@@ -168,7 +173,7 @@ std::string dash_manifest(const DashSpec& spec, const VariantTrack& main, const 
   const bool main_is_audio = main.width == 0 && main.codec.rfind("mp4a", 0) == 0;
   out += set(main, main_is_audio, 1);
   if (audio) out += set(*audio, true, 2);
-  out += "</Period>\n</MPD>\n";
+  out += "</Period>\n" + utc_timing + "</MPD>\n";
   return out;
 }
 

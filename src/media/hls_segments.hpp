@@ -12,8 +12,9 @@
 // (rounded to the nearest tick). Decode times are synthesized: the i-th frame in decode order gets
 // the i-th smallest presentation time, less the fragment's largest reorder delay, so dts <= pts
 // and dts increases; without B-frames dts == pts. A frame lasts until the next presentation time
-// of its track; the last one for its BlockDuration, else the track's DefaultDuration, else the
-// average frame interval of the fragment (AAC: 1024 samples when alone).
+// of its track; the last one for its BlockDuration, else the track's DefaultDuration, else (AAC)
+// 1024 samples at the ASC rate, else the average frame interval of the fragment. Laced frames are
+// spaced by BlockDuration / lace count, else that same nominal duration.
 
 #include <cstddef>
 #include <cstdint>
@@ -64,7 +65,8 @@ std::variant<std::vector<PlaybackTrack>, PlaybackError> playback_tracks(std::spa
 // duration (the last frame's end, see the timing rule above), in milliseconds relative to the
 // Cluster Timecode (rounded to the nearest ms), and the frame count (laced frames counted one by
 // one). A track with no block in the Cluster gives {0, 0, 0}. For EXTINF and DASH
-// SegmentTimeline; duration_ms equals the sum of the fMP4 sample durations, in ms.
+// SegmentTimeline; duration_ms is the sum of the fMP4 sample durations to the nearest ms (exact
+// for the usual 1 ms TimecodeScale with video at 90 kHz or audio at a multiple of 1 kHz).
 // Errors: unsupported_media (bad header, track absent), invalid_media_frame (malformed Cluster or
 // block, two frames of the track at one time, audio times that go back).
 struct TrackTiming {
@@ -103,8 +105,10 @@ std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_media_segment(std::s
 // MPEG-TS chunk with the playable tracks of one fragment (playback_tracks(header, true)): PAT/PMT
 // first, H.264 as stream_type 0x1B (Annex-B, SPS/PPS inserted before each IDR), AAC as ADTS 0x0F.
 // PTS/DTS follow the timing rule at 90 kHz (written modulo 2^33, as MPEG-TS does).
-// Errors: as playback_tracks(header, true), plus invalid_media_frame as fmp4_media_segment (and
-// when the muxer rejects a frame), internal (FFmpeg failure, a fragment without any frame).
+// The chunk holds no SDT (the muxer's is removed). Errors: as playback_tracks(header, true), plus
+// invalid_media_frame as fmp4_media_segment (also: no frame of a playable track in the Cluster,
+// the muxer rejects a frame), internal (an FFmpeg failure). FFmpeg's log callback is left as it
+// is (GetClip's mp4_clip.cpp installs a recorder once per process).
 std::variant<std::vector<std::uint8_t>, PlaybackError> ts_segment(std::span<const std::uint8_t> header,
                                                                   std::span<const std::uint8_t> cluster,
                                                                   std::int64_t fragment_start_ms);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -16,12 +18,13 @@ using namespace testing;  // the helpers of mp4_test_support.hpp / mkv_test_supp
 TEST(Mp4LayoutTest, MovesMoovAndShiftsChunkOffsets) {
   // ftyp | mdat(4 bytes) | moov > trak > mdia > minf > stbl > stco(1 entry: 24, mdat's payload)
   auto box = [](const char* type, const Bytes& body) {
-    Bytes out;
     const auto size = static_cast<std::uint32_t>(body.size() + 8);
-    out = {static_cast<std::uint8_t>(size >> 24), static_cast<std::uint8_t>(size >> 16),
-           static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
-    out.insert(out.end(), type, type + 4);
-    out.insert(out.end(), body.begin(), body.end());
+    Bytes out(size);
+    for (int i = 0; i < 4; ++i) {
+      out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
+      out[static_cast<std::size_t>(4 + i)] = static_cast<std::uint8_t>(type[i]);
+    }
+    std::copy(body.begin(), body.end(), out.begin() + 8);
     return out;
   };
   const Bytes stco = box("stco", Bytes{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 24});
