@@ -224,7 +224,13 @@ kvs::Result<Loaded> load_fragment(const PlaybackContext& ctx, const PlaybackSess
   } else {
     return invalid("FragmentNumber is required");
   }
-  if (!record) return kvs::Error{kvs::errc::resource_not_found, "the fragment is not in this session's stream"};
+  if (!record) {
+    // A FragmentNumber the token's stream does not hold: a token moved to another stream's
+    // fragments, or one removed by retention. Either way this session may not fetch it.
+    if (q.count("FragmentNumber"))
+      return kvs::Error{kvs::errc::session_token_rejected, "the fragment is not in this session's stream"};
+    return kvs::Error{kvs::errc::resource_not_found, "no fragment of this session starts at that Time"};
+  }
   auto header = store.read_header(s.stream_id, record->header_id);
   if (!header) return header.error();
   auto cluster = store.read_cluster(*record);
