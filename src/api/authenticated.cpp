@@ -5,6 +5,7 @@
 #include <boost/asio/error.hpp>
 #include <utility>
 
+#include "api/validation.hpp"
 #include "auth/crypto.hpp"
 #include "http/aws_error.hpp"
 
@@ -80,6 +81,20 @@ http::Handler require_sigv4(const AuthContext& ctx, AuthenticatedHandler inner, 
   auto shared = std::make_shared<const AuthenticatedHandler>(std::move(inner));
   return
       [&ctx, shared, mode](http::Request& req, http::ResponseWriter& w) { return guarded(ctx, shared, mode, req, w); };
+}
+
+void add_signed_json_route(http::Router& router, const AuthContext& ctx, const char* path, const char* name,
+                           JsonBodyHandler inner) {
+  auto parsed = [inner = std::move(inner)](http::Request& req, http::ResponseWriter& w,
+                                           Authenticated& a) -> asio::awaitable<void> {
+    auto body = validation::parse_object(a.body);
+    if (!body) {
+      co_await http::send_error(w, body.error());
+      co_return;
+    }
+    co_await inner(req, w, body.value());
+  };
+  router.add("POST", path, name, require_sigv4(ctx, std::move(parsed), BodyHashMode::buffer_json));
 }
 
 }  // namespace kvsd::api

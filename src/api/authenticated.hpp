@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "auth/credentials.hpp"
@@ -48,6 +49,14 @@ using AuthenticatedHandler =
 // The context must outlive the router. With ctx.enabled false the body is still buffered in
 // buffer_json mode, so inner handlers see the same thing either way.
 http::Handler require_sigv4(const AuthContext& ctx, AuthenticatedHandler inner, BodyHashMode mode);
+
+// A POST route whose body is SigV4-checked (buffer_json) and must be a JSON object (an empty body
+// is `{}`; anything else is the AWS SerializationException); `inner` gets the parsed object, which
+// lives until it returns.
+using JsonBodyHandler =
+    std::function<boost::asio::awaitable<void>(http::Request&, http::ResponseWriter&, const nlohmann::json&)>;
+void add_signed_json_route(http::Router& router, const AuthContext& ctx, const char* path, const char* name,
+                           JsonBodyHandler inner);
 
 // Builds the verifier's view of a request (host = :authority for HTTP/2). Exposed for tests.
 auth::SignedRequest to_signed_request(const http::Request& req, std::string payload_sha256_hex);

@@ -38,15 +38,10 @@ Json stream_info_json(const kvs::StreamInfo& s) {
 
 void add_json_route(http::Router& router, const ControlPlaneContext& ctx, const char* path, const char* name,
                     JsonHandler handler) {
-  auto inner = [&ctx, handler](http::Request& req, http::ResponseWriter& w, Authenticated& a) -> asio::awaitable<void> {
-    auto body = validation::parse_object(a.body);
-    if (!body) {
-      co_await http::send_error(w, body.error());
-      co_return;
-    }
-    co_await handler(ctx, req, w, body.value());
-  };
-  router.add("POST", path, name, require_sigv4(*ctx.auth, std::move(inner), BodyHashMode::buffer_json));
+  add_signed_json_route(router, *ctx.auth, path, name,
+                        [&ctx, handler](http::Request& req, http::ResponseWriter& w, const Json& body) {
+                          return handler(ctx, req, w, body);
+                        });
 }
 
 }  // namespace detail

@@ -57,15 +57,9 @@ asio::awaitable<void> get_clip(const MediaReadContext& ctx, http::Request&, http
     co_await http::send_error(w, *bad);
     co_return;
   }
-  auto stream = co_await resolve_stream(ctx, ref);
+  auto stream = co_await resolve_retained_stream(ctx, ref);
   if (!stream) {
     co_await http::send_error(w, stream.error());
-    co_return;
-  }
-  if (stream->data_retention_in_hours == 0) {
-    const kvs::Error e{kvs::errc::no_data_retention,
-                       "stream " + stream->stream_name + " keeps no data (DataRetentionInHours is 0)"};
-    co_await http::send_error(w, e);
     co_return;
   }
 

@@ -30,15 +30,10 @@ const Json* member(const Json& j, const char* field) {
 
 void add_read_route(http::Router& router, const MediaReadContext& ctx, const char* path, const char* name,
                     ReadHandler handler) {
-  auto inner = [&ctx, handler](http::Request& req, http::ResponseWriter& w, Authenticated& a) -> asio::awaitable<void> {
-    auto body = validation::parse_object(a.body);
-    if (!body) {
-      co_await http::send_error(w, body.error());
-      co_return;
-    }
-    co_await handler(ctx, req, w, body.value());
-  };
-  router.add("POST", path, name, require_sigv4(*ctx.auth, std::move(inner), BodyHashMode::buffer_json));
+  add_signed_json_route(router, *ctx.auth, path, name,
+                        [&ctx, handler](http::Request& req, http::ResponseWriter& w, const Json& body) {
+                          return handler(ctx, req, w, body);
+                        });
 }
 
 std::optional<kvs::Error> timestamp_ms(const Json& j, const char* field, bool required,
@@ -96,6 +91,15 @@ asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_stream(const MediaReadCont
   auto* streams = ctx.streams;
   auto work = [streams, ref] { return streams->describe(ref); };
   co_return co_await app::offload(*ctx.pool, work);
+}
+
+asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_retained_stream(const MediaReadContext& ctx,
+                                                                      const kvs::StreamRef& ref) {
+  auto stream = co_await resolve_stream(ctx, ref);
+  if (stream && stream->data_retention_in_hours == 0)
+    co_return kvs::Error{kvs::errc::no_data_retention,
+                         "stream " + stream->stream_name + " keeps no data (DataRetentionInHours is 0)"};
+  co_return stream;
 }
 
 Json epoch_seconds_json(std::int64_t ms) {

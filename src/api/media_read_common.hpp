@@ -49,6 +49,11 @@ std::optional<kvs::Error> timestamp_selector(const Json& j, const char* field, T
 boost::asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_stream(const MediaReadContext& ctx,
                                                                     const kvs::StreamRef& ref);
 
+// As resolve_stream, and a stream with DataRetentionInHours 0 is NoDataRetentionException (GetClip,
+// GetImages, HLS and DASH need stored data).
+boost::asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_retained_stream(const MediaReadContext& ctx,
+                                                                             const kvs::StreamRef& ref);
+
 // Epoch milliseconds as a JSON number of epoch seconds (integer when whole).
 Json epoch_seconds_json(std::int64_t ms);
 

@@ -25,6 +25,18 @@ constexpr const char* kMp4Type = "video/mp4";
 constexpr const char* kTsType = "video/mp2t";
 constexpr const char* kMpdType = "application/dash+xml";
 
+// Runs `work` (returning kvs::Result<std::string>) on the pool and sends its body or its error.
+template <class Work>
+asio::awaitable<void> respond(const PlaybackContext& ctx, http::ResponseWriter& w, const char* content_type,
+                              Work& work) {
+  auto body = co_await app::offload(*ctx.read->pool, work);
+  if (!body) {
+    co_await http::send_error(w, body.error());
+    co_return;
+  }
+  co_await send_body(w, content_type, std::move(*body));
+}
+
 kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_argument, std::move(message)}; }
 
 std::optional<std::uint64_t> number_param(const Query& q, const char* name) {
@@ -187,12 +199,7 @@ asio::awaitable<void> init_fragment(const PlaybackContext& ctx, const PlaybackSe
     const auto& bytes = std::get<std::vector<std::uint8_t>>(init);
     return std::string(bytes.begin(), bytes.end());
   };
-  auto body = co_await app::offload(*ctx.read->pool, work);
-  if (!body) {
-    co_await http::send_error(w, body.error());
-    co_return;
-  }
-  co_await send_body(w, kMp4Type, std::move(*body));
+  co_await respond(ctx, w, kMp4Type, work);
 }
 
 // Blocking: the fragment a media GET names (FragmentNumber, or DASH's Time = its start), with its
@@ -261,12 +268,7 @@ asio::awaitable<void> media_fragment(const PlaybackContext& ctx, const PlaybackS
     const auto& bytes = std::get<std::vector<std::uint8_t>>(seg);
     return std::string(bytes.begin(), bytes.end());
   };
-  auto body = co_await app::offload(*ctx.read->pool, work);
-  if (!body) {
-    co_await http::send_error(w, body.error());
-    co_return;
-  }
-  co_await send_body(w, kMp4Type, std::move(*body));
+  co_await respond(ctx, w, kMp4Type, work);
 }
 
 asio::awaitable<void> ts_fragment(const PlaybackContext& ctx, const PlaybackSession& s, const Query& q,
@@ -279,12 +281,7 @@ asio::awaitable<void> ts_fragment(const PlaybackContext& ctx, const PlaybackSess
     const auto& bytes = std::get<std::vector<std::uint8_t>>(seg);
     return std::string(bytes.begin(), bytes.end());
   };
-  auto body = co_await app::offload(*ctx.read->pool, work);
-  if (!body) {
-    co_await http::send_error(w, body.error());
-    co_return;
-  }
-  co_await send_body(w, kTsType, std::move(*body));
+  co_await respond(ctx, w, kTsType, work);
 }
 
 void add_get(http::Router& router, const PlaybackContext& ctx, const std::string& path, const char* name,

@@ -166,15 +166,9 @@ asio::awaitable<void> session_url(const PlaybackContext& ctx, http::Request& req
     co_await http::send_error(w, *e);
     co_return;
   }
-  auto stream = co_await resolve_stream(read, r.ref);
+  auto stream = co_await resolve_retained_stream(read, r.ref);
   if (!stream) {
     co_await http::send_error(w, stream.error());
-    co_return;
-  }
-  if (stream->data_retention_in_hours == 0) {
-    const kvs::Error e{kvs::errc::no_data_retention,
-                       "stream " + stream->stream_name + " keeps no data (DataRetentionInHours is 0)"};
-    co_await http::send_error(w, e);
     co_return;
   }
   r.session.stream_id = stream->stream_id;
@@ -213,16 +207,10 @@ asio::awaitable<void> session_url(const PlaybackContext& ctx, http::Request& req
 
 void add_playback_session_routes(http::Router& router, const PlaybackContext& ctx) {
   const auto add = [&](const char* path, const char* name, PlaybackProtocol protocol) {
-    auto inner = [&ctx, protocol](http::Request& req, http::ResponseWriter& w,
-                                  Authenticated& a) -> asio::awaitable<void> {
-      auto body = validation::parse_object(a.body);
-      if (!body) {
-        co_await http::send_error(w, body.error());
-        co_return;
-      }
-      co_await session_url(ctx, req, w, body.value(), protocol);
-    };
-    router.add("POST", path, name, require_sigv4(*ctx.read->auth, std::move(inner), BodyHashMode::buffer_json));
+    add_signed_json_route(router, *ctx.read->auth, path, name,
+                          [&ctx, protocol](http::Request& req, http::ResponseWriter& w, const Json& body) {
+                            return session_url(ctx, req, w, body, protocol);
+                          });
   };
   add("/getHLSStreamingSessionURL", "GetHLSStreamingSessionURL", PlaybackProtocol::hls);
   add("/getDASHStreamingSessionURL", "GetDASHStreamingSessionURL", PlaybackProtocol::dash);
