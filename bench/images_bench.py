@@ -59,8 +59,17 @@ class Api:
     def get_images(self, payload):
         body, headers = sign_request(self.port, "/getImages", payload, AKID, SECRET)
         t0 = time.perf_counter()
-        self.conn.request("POST", "/getImages", body=body, headers=headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request("POST", "/getImages", body=body, headers=headers)
+            resp = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # kvsd closed the kept-alive connection after its idle timeout (while the ffmpeg
+            # baseline ran): reconnect once.
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+            t0 = time.perf_counter()
+            self.conn.request("POST", "/getImages", body=body, headers=headers)
+            resp = self.conn.getresponse()
         data = resp.read()
         dt = time.perf_counter() - t0
         if resp.status != 200:
