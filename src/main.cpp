@@ -1,4 +1,5 @@
 // kvsd entry point: flags and config -> App -> run.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -9,6 +10,11 @@
 #include "obs/logging.hpp"
 
 int main(int argc, char** argv) {
+  // Fragments, clusters and generated segments are buffers of 100 KB to 50 MB made and freed on
+  // every request. Keep them on the heap and keep freed heap memory: with glibc's defaults each
+  // large buffer is a fresh mmap whose pages fault in and are zeroed on every request.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   kvsd::app::ConfigResult cfg;
   try {
     cfg = kvsd::app::load_config(argc, argv, kvsd::app::kvsd_environment());

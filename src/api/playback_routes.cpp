@@ -25,6 +25,12 @@ constexpr const char* kMp4Type = "video/mp4";
 constexpr const char* kTsType = "video/mp2t";
 constexpr const char* kMpdType = "application/dash+xml";
 
+// The bytes as a response body, in one memcpy (an iterator-range copy between the two element
+// types would go byte by byte).
+std::string as_body(const std::vector<std::uint8_t>& bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
 // Runs `work` (returning kvs::Result<std::string>) on the pool and sends its body or its error.
 template <class Work>
 asio::awaitable<void> respond(const PlaybackContext& ctx, http::ResponseWriter& w, const char* content_type,
@@ -197,7 +203,7 @@ asio::awaitable<void> init_fragment(const PlaybackContext& ctx, const PlaybackSe
     auto init = media::fmp4_init_segment(*header, *track);
     if (auto* err = std::get_if<media::PlaybackError>(&init)) return playback_error(*err);
     const auto& bytes = std::get<std::vector<std::uint8_t>>(init);
-    return std::string(bytes.begin(), bytes.end());
+    return as_body(bytes);
   };
   co_await respond(ctx, w, kMp4Type, work);
 }
@@ -266,7 +272,7 @@ asio::awaitable<void> media_fragment(const PlaybackContext& ctx, const PlaybackS
                                          chosen_timestamp(f->record, s.kind));
     if (auto* err = std::get_if<media::PlaybackError>(&seg)) return playback_error(*err);
     const auto& bytes = std::get<std::vector<std::uint8_t>>(seg);
-    return std::string(bytes.begin(), bytes.end());
+    return as_body(bytes);
   };
   co_await respond(ctx, w, kMp4Type, work);
 }
@@ -279,7 +285,7 @@ asio::awaitable<void> ts_fragment(const PlaybackContext& ctx, const PlaybackSess
     auto seg = media::ts_segment(f->header, f->cluster, chosen_timestamp(f->record, s.kind));
     if (auto* err = std::get_if<media::PlaybackError>(&seg)) return playback_error(*err);
     const auto& bytes = std::get<std::vector<std::uint8_t>>(seg);
-    return std::string(bytes.begin(), bytes.end());
+    return as_body(bytes);
   };
   co_await respond(ctx, w, kTsType, work);
 }
