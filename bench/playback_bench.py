@@ -9,6 +9,11 @@
    16 connections) cycling over every fragment of a 2 Mbps stream; requests/s and MB/s of each and
    the ratio (target: kvsd at least 50% of nginx).
 
+3. Live latency in a browser: kvs-put streams a test pattern in real time (1 s fragments), headless
+   Chromium plays the LIVE session (PRODUCER_TIMESTAMP, DisplayFragmentTimestamp ALWAYS) with hls.js
+   for 40 s; from each frame's capture time in kvs-put (its program date time) to the moment hls.js
+   has it buffered (buffered end), and to the playhead: p50/p90 (target: buffered p50 under 2.5 s).
+
 Figures are medians of REPEATS runs (BENCH_REPEATS, default 5). BENCH_QUICK=1 makes everything small.
 """
 
@@ -195,11 +200,56 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
     print(f"| ratio kvsd / nginx | {statistics.median(k_rps) / statistics.median(n_rps):.2f} (target >= 0.5) | |")
 
 
+def live_latency(tmp):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "browser"))
+    import browser_support as bs  # noqa: E402
+    bs.check_tools()
+    srv = start_server(data_dir=tempfile.mkdtemp(dir=tmp), access_key=bs.SERVER_ENV["KVSD_ACCESS_KEY_ID"],
+                       secret_key=bs.SERVER_ENV["KVSD_SECRET_ACCESS_KEY"])
+    producer = None
+    try:
+        producer = subprocess.Popen(bs.kvs_put_cmd(srv, "live", 75, realtime=True), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        am = bs.client(srv, "kinesis-video-archived-media")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if len(am.list_fragments(StreamName="live")["Fragments"]) >= 2:
+                    break
+            except am.exceptions.ResourceNotFoundException:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("kvs-put produced no fragments")
+            time.sleep(0.5)
+        url = am.get_hls_streaming_session_url(
+            StreamName="live", PlaybackMode="LIVE", DisplayFragmentTimestamp="ALWAYS",
+            HLSFragmentSelector={"FragmentSelectorType": "PRODUCER_TIMESTAMP"})["HLSStreamingSessionURL"]
+        with bs.PageServer() as page:
+            res = bs.play(page, "hls", url, {"advance": 30, "minWallMs": 40000}, 60000)
+    finally:
+        if producer:
+            producer.terminate()
+            producer.wait()
+        srv.stop()
+    played = [x["latencyMs"] for x in res["samples"] if x["latencyMs"] is not None and not x["paused"]]
+    buffered = [x["bufferedLatencyMs"] for x in res["samples"] if x["bufferedLatencyMs"] is not None]
+    if not played or not buffered:
+        raise SystemExit("hls.js reported no program date time: " + bs.describe(res))
+    print(f"\n## HLS LIVE latency in headless Chromium + hls.js, capture time in kvs-put -> browser, "
+          f"{len(buffered)} samples over 40 s")
+    print("| measure | p50 | p90 |\n|---|---|---|")
+    print(f"| capture -> buffered in hls.js (target p50 < 2.5 s) | {percentile(buffered, 50):,.0f} ms | "
+          f"{percentile(buffered, 90):,.0f} ms |")
+    print(f"| capture -> playhead | {percentile(played, 50):,.0f} ms | {percentile(played, 90):,.0f} ms |")
+    print(f"| first frame shown after page start | {res['firstPlaying']['t']:,.0f} ms | |")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="kvsd-bench-play-")
     try:
         serving(tmp)
         playlist(tmp)
+        live_latency(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
