@@ -3,13 +3,19 @@
 A token is the only credential of a session's GETs: a forged one (one base64url character
 changed) gets 403 on every resource, and a valid token cannot fetch another stream's fragments by
 their fragment numbers. Every response (errors included) carries CORS headers and the
-Content-Type of its kind. Expiry is not tested here (Expires is at least 300 s); the unit test of
-SessionSigner covers it.
+Content-Type of its kind. Expiry: Expires is at least 300 s, so the test re-signs a token whose
+expiry lies in the past with the server's own key (<data_dir>/session.key, the documented token
+form), which only someone holding the key can do; the server must answer 403 "expired".
 """
 
 import re
 import shutil
+import base64
+import hashlib
+import hmac
+import os
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -53,6 +59,22 @@ def flip(token, pos):
         pos += 1
     c = token[pos]
     return token[:pos] + B64URL[B64URL.index(c) ^ 32] + token[pos + 1:]
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def unb64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def resign_expiring_at(token, key, expires_ms):
+    """The token's fields with the last one (the expiry, epoch ms) replaced, signed with `key`."""
+    fields = unb64url(token.split(".")[0]).decode().split("|")
+    fields[-1] = str(expires_ms)
+    payload = "|".join(fields).encode()
+    return b64url(payload) + "." + b64url(hmac.new(key, payload, hashlib.sha256).digest())
 
 
 class SessionTokenTest(unittest.TestCase):
@@ -194,6 +216,23 @@ class SessionTokenTest(unittest.TestCase):
                 self.assertNotIn(headers.get_content_type(), ("video/mp4", "video/mp2t"), moved)
                 statuses.add(status)
             print(f"\n{container}: A's token with B's fragment numbers -> {sorted(statuses)}")
+
+    # --- expiry ---------------------------------------------------------------------------------
+    def test_expired_token_gets_403(self):
+        with open(os.path.join(self.server.data_dir, "session.key"), "rb") as f:
+            key = f.read()
+        a = self.sessions[(STREAM_A, "FRAGMENTED_MP4")]
+        token = token_of(a["master"])
+        # Control: the same token re-signed with a future expiry is accepted (the re-signing is right).
+        fresh = resign_expiring_at(token, key, int(time.time() * 1000) + 600_000)
+        status, _, body = bs.http_get(with_token(a["master"], fresh))
+        self.assertEqual(status, 200, body[:200])
+        expired = resign_expiring_at(token, key, int(time.time() * 1000) - 1000)
+        for u in (a["master"], a["fragments"][0]):
+            status, headers, body = bs.http_get(with_token(u, expired))
+            self.assertEqual(status, 403, f"expired token on {u}: {status} {body[:200]!r}")
+            self.assertIn(b"expired", body)
+            self.assert_cors(headers, "a 403 answer")
 
 
 if __name__ == "__main__":
