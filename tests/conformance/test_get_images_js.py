@@ -21,6 +21,7 @@ import boto3  # noqa: E402
 import botocore.config  # noqa: E402
 
 import mkv_scan  # noqa: E402
+from js_runner import run_node_tests  # noqa: E402
 from harness import Server, kvsd_binary  # noqa: E402
 
 ACCESS_KEY = "AKIAKVSDCONFORMANCE9"
@@ -38,8 +39,6 @@ def kvs_put_binary():
 
 class JsSdkV3GetImagesTest(unittest.TestCase):
     def test_get_images(self):
-        node = shutil.which("node")
-        self.assertIsNotNone(node, "node is not on PATH: run scripts/install-deps.sh")
         self.assertTrue(os.path.isdir(SDK_DIR), f"{SDK_DIR} is missing: run scripts/install-deps.sh")
 
         env = {"KVSD_ACCESS_KEY_ID": ACCESS_KEY, "KVSD_SECRET_ACCESS_KEY": SECRET_KEY}
@@ -59,32 +58,11 @@ class JsSdkV3GetImagesTest(unittest.TestCase):
                               config=botocore.config.Config(retries={"max_attempts": 0}))
             kv.create_stream(StreamName=NORET, DataRetentionInHours=0)
             kv.close()
-            node_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            node_env.update({
-                "KVSD_ENDPOINT": server.base_url(),
-                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-                "AWS_REGION": "us-west-2",
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "NO_COLOR": "1",
+            run_node_tests(self, server, TEST_FILE, ACCESS_KEY, SECRET_KEY, {
                 "KVSD_STREAM": STREAM,
                 "KVSD_NORET_STREAM": NORET,
                 "KVSD_PRODUCER_MS": json.dumps([f.timecode for f in frags]),
             })
-            try:
-                p = subprocess.run([node, "--test", "--test-reporter=spec", TEST_FILE], cwd=JS_DIR, env=node_env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                                   timeout=300)
-            except subprocess.TimeoutExpired as e:
-                self.fail(f"node --test did not finish in 300 s\n{e.output or ''}\n--- kvsd log ---\n{server.log()}")
-            if p.returncode != 0:
-                self.fail(f"node --test {TEST_FILE} exited with {p.returncode}\n{p.stdout}\n"
-                          f"--- kvsd log (last 100 lines) ---\n" + "\n".join(server.log().splitlines()[-100:]))
-            # A file that loaded but ran nothing would also exit 0.
-            self.assertRegex(p.stdout, r"(?m)^\S*\s*pass [1-9]\d*$", p.stdout)
-            self.assertRegex(p.stdout, r"(?m)^\S*\s*fail 0$", p.stdout)
-            print(p.stdout, file=sys.stderr)
 
 
 if __name__ == "__main__":
