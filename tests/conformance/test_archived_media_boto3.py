@@ -593,6 +593,50 @@ class ArchivedMediaTest(unittest.TestCase):
         self.assert_error("UnsupportedStreamMediaTypeException", 400, self.am.get_clip, StreamName="am-vp8",
                           ClipFragmentSelector=self.clip_selector("PRODUCER_TIMESTAMP", to_dt(t0 - 1000),
                                                                   to_dt(t0 + 2000)))
+        # HLS and DASH judge the codecs when the session is made (spec 3.6), in every mode.
+        vp8_range = {"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                     "TimestampRange": {"StartTimestamp": to_dt(t0 - 1000), "EndTimestamp": to_dt(t0 + 2000)}}
+        self.assert_error("UnsupportedStreamMediaTypeException", 400, self.am.get_hls_streaming_session_url,
+                          StreamName="am-vp8", PlaybackMode="ON_DEMAND", HLSFragmentSelector=vp8_range)
+        self.assert_error("UnsupportedStreamMediaTypeException", 400, self.am.get_dash_streaming_session_url,
+                          StreamName="am-vp8", PlaybackMode="ON_DEMAND", DASHFragmentSelector=vp8_range)
+
+    # --- HLS / DASH session URLs (playback itself: tests/browser) -----------------------------
+    def test_streaming_session_url_errors(self):
+        ts = self.producer_ms
+        rng = {"StartTimestamp": to_dt(ts[0] // 1000 * 1000), "EndTimestamp": to_dt(ts[-1] + 1000)}
+        on_demand = {"FragmentSelectorType": "PRODUCER_TIMESTAMP", "TimestampRange": rng}
+        url = self.am.get_hls_streaming_session_url(StreamName=STREAM, PlaybackMode="ON_DEMAND",
+                                                    HLSFragmentSelector=on_demand)["HLSStreamingSessionURL"]
+        self.assertRegex(url, r"^http://127\.0\.0\.1:\d+/hls/v1/getHLSMasterPlaylist\.m3u8\?SessionToken=[A-Za-z0-9_.-]+$")
+        url = self.am.get_dash_streaming_session_url(StreamName=STREAM, PlaybackMode="ON_DEMAND",
+                                                     DASHFragmentSelector=on_demand)["DASHStreamingSessionURL"]
+        self.assertRegex(url, r"/dash/v1/getDASHManifest\.mpd\?SessionToken=")
+        raw = self.client("kinesis-video-archived-media", validate=False)
+        self.addCleanup(raw.close)
+        hls = self.am.get_hls_streaming_session_url
+        self.assert_error("ResourceNotFoundException", 404, hls, StreamName="am-missing")
+        self.assert_error("NoDataRetentionException", 400, hls, StreamName=NORET)
+        self.assert_error("InvalidArgumentException", 400, hls, PlaybackMode="ON_DEMAND",
+                          HLSFragmentSelector=on_demand)  # no stream
+        # A TimestampRange with LIVE; ON_DEMAND without one; an unknown enum value; Expires too large.
+        self.assert_error("InvalidArgumentException", 400, hls, StreamName=STREAM, PlaybackMode="LIVE",
+                          HLSFragmentSelector=on_demand)
+        self.assert_error("InvalidArgumentException", 400, hls, StreamName=STREAM, PlaybackMode="ON_DEMAND")
+        self.assert_error("InvalidArgumentException", 400, raw.get_hls_streaming_session_url, StreamName=STREAM,
+                          PlaybackMode="BOGUS")
+        self.assert_error("InvalidArgumentException", 400, raw.get_hls_streaming_session_url, StreamName=STREAM,
+                          PlaybackMode="ON_DEMAND", HLSFragmentSelector=on_demand, Expires=50000)
+        self.assert_error("InvalidArgumentException", 400, raw.get_hls_streaming_session_url, StreamName=STREAM,
+                          PlaybackMode="ON_DEMAND", HLSFragmentSelector=on_demand, MaxMediaPlaylistFragmentResults=9999)
+        # An ON_DEMAND range without fragments.
+        empty = {"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                 "TimestampRange": {"StartTimestamp": datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc),
+                                    "EndTimestamp": datetime.datetime(2001, 1, 1, 1, tzinfo=datetime.timezone.utc)}}
+        self.assert_error("ResourceNotFoundException", 404, hls, StreamName=STREAM, PlaybackMode="ON_DEMAND",
+                          HLSFragmentSelector=empty)
+        self.assert_error("ResourceNotFoundException", 404, self.am.get_dash_streaming_session_url,
+                          StreamName=STREAM, PlaybackMode="ON_DEMAND", DASHFragmentSelector=empty)
 
     # --- authentication -----------------------------------------------------------------------
     def test_wrong_secret_rejected(self):
