@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 #include "api/validation.hpp"
@@ -53,6 +54,20 @@ std::optional<kvs::Error> timestamp_ms(const Json& j, const char* field, bool re
   return std::nullopt;
 }
 
+std::optional<kvs::Error> timestamp_range(const Json& range, const std::string& path, bool end_required,
+                                          std::optional<std::int64_t>& start, std::optional<std::int64_t>& end) {
+  if (!range.is_object()) return invalid(path + " must be an object");
+  for (auto [name, required, out] :
+       {std::tuple{"StartTimestamp", true, &start}, std::tuple{"EndTimestamp", end_required, &end}}) {
+    if (auto e = timestamp_ms(range, name, required, *out)) {
+      e->message = path + "." + e->message;
+      return e;
+    }
+  }
+  if (end && *end < *start) return invalid(path + ": EndTimestamp is before StartTimestamp");
+  return std::nullopt;
+}
+
 std::optional<kvs::Error> timestamp_selector(const Json& j, const char* field, TimestampSelector& out) {
   const auto* sel = member(j, field);
   if (sel == nullptr) return invalid(std::string(field) + " is required");
@@ -69,19 +84,11 @@ std::optional<kvs::Error> timestamp_selector(const Json& j, const char* field, T
     return invalid(std::string(field) + ".FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP");
   }
   const auto* range = member(*sel, "TimestampRange");
-  if (range == nullptr || !range->is_object())
+  if (range == nullptr)
     return invalid(std::string(field) + ".TimestampRange is required (StartTimestamp, EndTimestamp)");
   std::optional<std::int64_t> start;
   std::optional<std::int64_t> end;
-  if (auto e = timestamp_ms(*range, "StartTimestamp", true, start)) {
-    e->message = std::string(field) + ".TimestampRange." + e->message;
-    return e;
-  }
-  if (auto e = timestamp_ms(*range, "EndTimestamp", true, end)) {
-    e->message = std::string(field) + ".TimestampRange." + e->message;
-    return e;
-  }
-  if (*end < *start) return invalid(std::string(field) + ".TimestampRange: EndTimestamp is before StartTimestamp");
+  if (auto e = timestamp_range(*range, std::string(field) + ".TimestampRange", true, start, end)) return e;
   out.start_ms = *start;
   out.end_ms = *end;
   return std::nullopt;

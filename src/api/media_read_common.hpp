@@ -36,6 +36,11 @@ boost::asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vect
 std::optional<kvs::Error> timestamp_ms(const Json& j, const char* field, bool required,
                                        std::optional<std::int64_t>& out);
 
+// A TimestampRange object (named `path` in messages): StartTimestamp required, EndTimestamp when
+// end_required; End before Start is an error.
+std::optional<kvs::Error> timestamp_range(const Json& range, const std::string& path, bool end_required,
+                                          std::optional<std::int64_t>& start, std::optional<std::int64_t>& end);
+
 // A FragmentSelector / ClipFragmentSelector object: FragmentSelectorType and TimestampRange with
 // both timestamps (Start <= End checked).
 struct TimestampSelector {

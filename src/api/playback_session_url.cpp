@@ -66,18 +66,11 @@ std::optional<kvs::Error> parse(const Json& j, PlaybackProtocol protocol, Reques
     }
     const auto range = sel->find("TimestampRange");
     if (range != sel->end() && !range->is_null()) {
-      if (!range->is_object()) return invalid(std::string(selector_field) + ".TimestampRange must be an object");
       has_range = true;
       std::optional<std::int64_t> start;
       std::optional<std::int64_t> end;
-      if (auto e = timestamp_ms(*range, "StartTimestamp", true, start)) {
-        e->message = std::string(selector_field) + ".TimestampRange." + e->message;
+      if (auto e = timestamp_range(*range, std::string(selector_field) + ".TimestampRange", false, start, end))
         return e;
-      }
-      if (auto e = timestamp_ms(*range, "EndTimestamp", false, end)) {
-        e->message = std::string(selector_field) + ".TimestampRange." + e->message;
-        return e;
-      }
       s.start_ms = start;
       s.end_ms = end;
     }

@@ -9,6 +9,7 @@
 #include "media/ebml_reader.hpp"
 #include "media/fragment_stats.hpp"
 #include "media/matroska_ids.hpp"
+#include "media/mkv_block_head.hpp"
 #include "media/mkv_header_elements.hpp"
 #include "media/stream_header_parts.hpp"
 
@@ -18,41 +19,6 @@ namespace {
 // Payloads of cluster children that are integers (Timecode, Position, PrevSize, BlockDuration,
 // ReferenceBlock) are at most this long.
 constexpr std::uint64_t kMaxIntegerPayload = 8;
-// Smallest block: 1-byte track number, 16-bit timecode, flags.
-constexpr std::uint64_t kMinBlockSize = 4;
-// Block header: track number (up to 8 bytes) + timecode (2) + flags (1) + lace count (1).
-constexpr std::size_t kMaxBlockHeader = 12;
-
-constexpr std::uint8_t kKeyFrameFlag = 0x80;
-constexpr std::uint8_t kLacingMask = 0x06;
-constexpr std::uint8_t kFixedLacing = 0x04;
-
-bool is_cluster_child(std::uint32_t id) noexcept {
-  switch (id) {
-    case mkv_id::kTimecode:
-    case mkv_id::kPosition:
-    case mkv_id::kPrevSize:
-    case mkv_id::kSimpleBlock:
-    case mkv_id::kBlockGroup:
-    case mkv_id::kVoid:
-    case mkv_id::kCrc32:
-    case mkv_id::kSilentTracks:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string hex_id(std::uint32_t id) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (int shift = 28; shift >= 0; shift -= 4) {
-    const auto nibble = (id >> shift) & 0xF;
-    if (out.empty() && nibble == 0 && shift != 0) continue;
-    out.push_back(kDigits[nibble]);
-  }
-  return "0x" + out;
-}
 
 }  // namespace
 
@@ -79,7 +45,7 @@ struct MkvIngestParser::Impl {
   std::size_t buffer_header_length = 0;
 
   // Block header being read.
-  std::array<std::uint8_t, kMaxBlockHeader> block_head{};
+  std::array<std::uint8_t, kMaxBlockHead> block_head{};
   std::size_t block_head_filled = 0;
   std::size_t block_head_needed = 0;
   std::uint64_t block_size = 0;
@@ -187,15 +153,11 @@ struct MkvIngestParser::Impl {
       std::memcpy(block_head.data() + block_head_filled, in.data() + used, take);
       block_head_filled += take;
       used += take;
-      // Track number length from its first byte, then timecode and flags, then a lace count
-      // when the flags say the block is laced.
-      const std::size_t track_length = ebml::vint_length(block_head[0]);
-      if (track_length == 0) {
+      const std::size_t needed = block_head_length({block_head.data(), block_head_filled});
+      if (needed == 0) {
         invalid("invalid block track number");
         return in.size();
       }
-      std::size_t needed = track_length + 3;
-      if (block_head_filled >= needed && (block_head[needed - 1] & kLacingMask) != 0) ++needed;
       if (needed > block_size) {
         invalid("block shorter than its header");
         return in.size();
@@ -523,32 +485,22 @@ struct MkvIngestParser::Impl {
   }
 
   void on_block_header() {
-    std::uint64_t track_number = 0;
-    std::size_t track_length = 0;
-    if (ebml::decode_vint({block_head.data(), block_head_filled}, track_number, track_length) !=
-        ebml::ReadStatus::complete) {
-      return invalid("invalid block track number");
-    }
+    std::string why;
+    const auto head = decode_block_head({block_head.data(), block_head_filled}, remaining, why);
+    if (!head) return invalid(why);
     const auto& tracks = header.tracks;
     std::size_t index = 0;
-    while (index < tracks.size() && tracks[index].number != track_number) ++index;
+    while (index < tracks.size() && tracks[index].number != head->track_number) ++index;
     if (index == tracks.size()) {
       return fail(IngestErrorId::track_number_mismatch,
-                  "block for track " + std::to_string(track_number) + " which is not in Tracks");
+                  "block for track " + std::to_string(head->track_number) + " which is not in Tracks");
     }
-    const auto relative = static_cast<std::int16_t>((block_head[track_length] << 8) | block_head[track_length + 1]);
-    const std::uint8_t flags = block_head[track_length + 2];
-    std::uint64_t frames = 1;
-    if ((flags & kLacingMask) != 0) {
-      frames = std::uint64_t{block_head[track_length + 3]} + 1;
-      if ((flags & kLacingMask) == kFixedLacing && remaining % frames != 0) {
-        return invalid("fixed-size lacing does not divide the block payload");
-      }
-    }
+    const auto relative = head->relative_timecode;
+    const auto frames = head->frames;
     if (relative > 0 && static_cast<std::uint64_t>(relative) > max_relative_timecode()) {
       return fail(IngestErrorId::fragment_duration_reached, "block timecode beyond the fragment duration limit");
     }
-    stats.add_block(index, relative, frames, block_simple && (flags & kKeyFrameFlag) != 0);
+    stats.add_block(index, relative, frames, block_simple && head->key());
     if (!block_simple) {
       group_track = index;
       group_frames = frames;
