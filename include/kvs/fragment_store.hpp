@@ -7,6 +7,8 @@
 // thread). persist_async() never blocks; its callback runs on a store thread and must only post
 // work elsewhere (it must not block or call back into the store synchronously).
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +25,29 @@ struct FragmentTrack {
   std::uint64_t track_number = 0;
   std::uint64_t frames = 0;
   std::uint64_t key_frames = 0;
+};
+
+// An open read-only file descriptor, closed with the last owner. A segment file may be deleted
+// (retention) while a reader holds it open; the reader still sees every byte.
+class FileHandle {
+ public:
+  explicit FileHandle(int fd) noexcept : fd_(fd) {}
+  ~FileHandle() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Where a fragment's cluster bytes are: `size` bytes at `offset` of `file`.
+struct ClusterFile {
+  std::shared_ptr<const FileHandle> file;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
 };
 
 // One stored fragment, as the index records it.
@@ -113,6 +138,10 @@ class FragmentStore {
   // The newest fragment of the stream, if any.
   virtual Result<std::optional<FragmentRecord>> latest(std::uint64_t stream_id) = 0;
   virtual Result<std::vector<std::uint8_t>> read_cluster(const FragmentRecord& record) = 0;
+  // Blocking: opens the cluster's segment file and reads the range into the page cache, so that a
+  // send from the file straight after (sendfile) finds the bytes there. An error when the file
+  // is gone or shorter than the record.
+  virtual Result<ClusterFile> open_cluster(const FragmentRecord& record) = 0;
   virtual Result<std::vector<std::uint8_t>> read_header(std::uint64_t stream_id, std::uint64_t header_id) = 0;
 };
 

@@ -1,8 +1,9 @@
 // GetMediaForFragmentList (POST /getMediaForFragmentList): the listed fragments, in request order,
 // each as one complete MKV document (media/kvs_chunk.hpp). Every number is checked against the
 // stream's index before the 200 is sent, so an unknown number is a JSON error, never a cut body.
-// Cluster bytes are read from the segment files in batches of up to kReadBatchBytes on the pool
-// and sent unchanged.
+// Cluster bytes are sent unchanged from the segment files: batches of up to kReadBatchBytes are
+// opened and read into the page cache on the pool (the next batch while the current one is
+// sent), then sent with ResponseWriter::write_file (sendfile on cleartext HTTP/1.1).
 
 #include "api/coroutine_frames_warning.hpp"
 
@@ -55,7 +56,7 @@ struct Loaded {
 };
 
 struct Batch {
-  std::vector<std::vector<std::uint8_t>> clusters;
+  std::vector<kvs::ClusterFile> clusters;
   std::map<std::uint64_t, std::vector<std::uint8_t>> headers;  // header ids not read before
 };
 
@@ -95,7 +96,7 @@ std::shared_ptr<PendingRead> start_read(asio::thread_pool& pool, const asio::any
         b.headers.emplace(id, std::move(*hdr));
       }
       for (const auto& f : slice) {
-        auto c = store.read_cluster(f);
+        auto c = store.open_cluster(f);
         if (!c) return c.error();
         b.clusters.push_back(std::move(*c));
       }
@@ -158,7 +159,6 @@ asio::awaitable<void> get_media_for_fragment_list(const MediaReadContext& ctx, h
   // Batch i+1 is read on the pool while batch i is written, so disk and network overlap.
   const auto& records = loaded->records;
   std::map<std::uint64_t, std::vector<std::uint8_t>> headers;
-  const std::vector<std::uint8_t> no_trailer;
   auto ex = co_await asio::this_coro::executor;
   std::size_t next = 0;
   auto ahead = start_read(*ctx.pool, ex, *store, stream_id, records, next, headers);
@@ -178,7 +178,7 @@ asio::awaitable<void> get_media_for_fragment_list(const MediaReadContext& ctx, h
     ahead = start_read(*ctx.pool, ex, *store, stream_id, records, next, headers);
     for (std::size_t i = 0; i < batch.clusters.size(); ++i) {
       const auto& f = records[first + i];
-      if (!co_await send_chunk(w, headers[f.header_id], f, batch.clusters[i], no_trailer)) co_return;
+      if (!co_await send_chunk(w, headers[f.header_id], f, batch.clusters[i])) co_return;
     }
   }
   co_await w.finish();

@@ -121,22 +121,44 @@ bool is_fragment_number(std::string_view s) {
   return true;
 }
 
-asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
-                                 const kvs::FragmentRecord& f, const std::vector<std::uint8_t>& cluster,
-                                 const std::vector<std::uint8_t>& trailer) {
+namespace {
+
+std::string_view as_text(const std::vector<std::uint8_t>& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Writes chunk_prefix(header) for `f`; false when the client is gone or the header is unusable.
+asio::awaitable<bool> send_prefix(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
+                                  const kvs::FragmentRecord& f) {
   const media::ChunkInfo info{f.fragment_number, f.server_timestamp_ms, f.producer_timestamp_ms};
   const auto prefix = media::chunk_prefix(header, info);
   if (prefix.empty()) {
     spdlog::error("fragment {}: stored stream header is not an EBML header + Segment; not sent", f.fragment_number);
     co_return false;
   }
-  const auto as_text = [](const std::vector<std::uint8_t>& b) {
-    return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-  };
-  if (co_await w.write(as_text(prefix))) co_return false;
+  // (No co_await inside co_return's operand: g++ 12 miscompiles it.)
+  const auto ec = co_await w.write(as_text(prefix));
+  co_return !ec;
+}
+
+}  // namespace
+
+asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
+                                 const kvs::FragmentRecord& f, const std::vector<std::uint8_t>& cluster,
+                                 const std::vector<std::uint8_t>& trailer) {
+  const bool prefixed = co_await send_prefix(w, header, f);  // (g++ 12: no `!co_await`)
+  if (!prefixed) co_return false;
   if (co_await w.write(as_text(cluster))) co_return false;
   if (!trailer.empty() && co_await w.write(as_text(trailer))) co_return false;
   co_return true;
+}
+
+asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
+                                 const kvs::FragmentRecord& f, const kvs::ClusterFile& cluster) {
+  const bool prefixed = co_await send_prefix(w, header, f);
+  if (!prefixed) co_return false;
+  const auto ec = co_await w.write_file(http::FileRange{cluster.file->fd(), cluster.offset, cluster.size});
+  co_return !ec;
 }
 
 }  // namespace kvsd::api::detail

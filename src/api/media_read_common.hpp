@@ -30,6 +30,9 @@ void add_get_images_route(http::Router& router, const MediaReadContext& ctx);
 boost::asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
                                         const kvs::FragmentRecord& f, const std::vector<std::uint8_t>& cluster,
                                         const std::vector<std::uint8_t>& trailer);
+// The same with the cluster bytes sent from their segment file (sendfile where possible).
+boost::asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std::uint8_t>& header,
+                                        const kvs::FragmentRecord& f, const kvs::ClusterFile& cluster);
 
 // A request timestamp: a JSON number of epoch seconds (integer from boto3/CLI, fractional from
 // JS), as epoch milliseconds. Missing: error when required, else nullopt.

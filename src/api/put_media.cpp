@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -120,9 +121,18 @@ class Upload {
 
   // Reads the body to its end (or to the first error), handling parser events as they come.
   asio::awaitable<void> read_body(http::Request& req) {
-    std::vector<std::byte> buf(ctx_.read_buffer_bytes);
+    static constexpr int kFullReadsBeforeGrowing = 4;
+    std::size_t size = std::max<std::size_t>(ctx_.read_buffer_bytes, 4096);
+    auto buf = std::make_unique_for_overwrite<std::byte[]>(size);
+    int full_reads = 0;
+    std::size_t grow_to = 0;
     while (!stopped_ && !state_->failed && !state_->writer_failed) {
-      auto r = co_await req.body->read_some(std::span<std::byte>(buf));
+      auto r = co_await req.body->read_some(std::span<std::byte>(buf.get(), size));
+      if (r.bytes == size && size < ctx_.max_read_buffer_bytes && ++full_reads >= kFullReadsBeforeGrowing) {
+        // Grown after this read is parsed: the parser has copied what it keeps by then.
+        grow_to = std::min(size * 2, ctx_.max_read_buffer_bytes);
+        full_reads = 0;
+      }
       if (r.ec) {
         // Reset, stall timeout or broken framing: the open fragment is incomplete and dropped
         // (the producer replays it on its next connection).
@@ -138,10 +148,13 @@ class Upload {
       }
       state_->last_activity = Clock::now();
       if (ctx_.metrics) ctx_.metrics->bytes.with({}).inc(r.bytes);
-      auto err =
-          parser_.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.data()), r.bytes));
+      auto err = parser_.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.get()), r.bytes));
       co_await handle_events();
       if (err) fail_with(*err);
+      if (grow_to > size) {
+        size = grow_to;
+        buf = std::make_unique_for_overwrite<std::byte[]>(size);
+      }
     }
   }
 

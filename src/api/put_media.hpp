@@ -46,7 +46,10 @@ struct PutMediaContext {
   media::IngestLimits limits;
   // An IDLE ACK is sent after this long without body bytes or ACKs.
   std::chrono::milliseconds idle_ack_interval{3'000};
+  // Body reads start with the small buffer; an upload whose reads keep filling it (a fast
+  // sender) gets a larger one, doubling up to the large size. Real-time cameras stay small.
   std::size_t read_buffer_bytes = 64 * 1024;
+  std::size_t max_read_buffer_bytes = 1024 * 1024;
   PutMediaMetrics* metrics = nullptr;  // optional
   LiveFeed* live = nullptr;            // optional: GetMedia readers get fragments from here
   // Epoch milliseconds (server timestamps); tests may replace it.

@@ -1,5 +1,7 @@
 #include "http/http1_session.hpp"
 
+#include <sys/sendfile.h>
+
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -18,9 +20,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "http/async_event.hpp"
+#include "http/chunked_decoder.hpp"
 #include "http/dispatcher.hpp"
 #include "obs/http_metrics.hpp"
 
@@ -104,10 +109,11 @@ class Http1BodySource final : public BodySource {
  public:
   Http1BodySource(Stream& s, beast::flat_buffer& b, bhttp::request_parser<bhttp::buffer_body>& p, Activity& a,
                   SessionContext& ctx)
-      : stream_(s), buffer_(b), parser_(p), act_(a), ctx_(ctx) {}
+      : stream_(s), buffer_(b), parser_(p), act_(a), ctx_(ctx), chunked_(p.chunked()) {}
 
   asio::awaitable<BodyRead> read_some(std::span<std::byte> buf) override {
     if (failed_) co_return BodyRead{0, failed_};
+    if (chunked_) co_return co_await read_chunked(buf);
     while (!parser_.is_done()) {
       auto& body = parser_.get().body();
       body.data = buf.data();
@@ -120,21 +126,63 @@ class Http1BodySource final : public BodySource {
       ctx_.metrics.bytes_received.inc(n);
       const std::size_t got = buf.size() - parser_.get().body().size;
       if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) {
-        failed_ = ec == bhttp::error::end_of_stream || ec == asio::error::eof ? asio::error::connection_reset : ec;
-        co_return BodyRead{0, failed_};
-      }
+      if (ec) co_return BodyRead{0, fail(ec)};
       if (got > 0) co_return BodyRead{got, {}};
     }
     co_return BodyRead{0, {}};
   }
 
+  // The body has been read to its end, so the connection is positioned at the next request.
+  [[nodiscard]] bool complete() const { return chunked_ ? chunks_.done() : parser_.is_done(); }
+
  private:
+  error_code fail(error_code ec) {
+    failed_ = ec == bhttp::error::end_of_stream || ec == asio::error::eof ? asio::error::connection_reset : ec;
+    return failed_;
+  }
+
+  // Chunked bodies bypass Beast's body parser: buffered bytes go through the decoder, and inside a
+  // chunk the socket is read straight into the caller's buffer, as much as it takes at once (Beast
+  // reads at most 64 KiB into its own buffer and copies from there).
+  asio::awaitable<BodyRead> read_chunked(std::span<std::byte> buf) {
+    static constexpr std::size_t kFramingRead = 4096;
+    while (!chunks_.done()) {
+      if (chunks_.failed()) co_return BodyRead{0, fail(bhttp::error::bad_chunk)};
+      if (buffer_.size() > 0) {
+        const auto in = buffer_.data();
+        const auto step = chunks_.feed(std::span(static_cast<const std::uint8_t*>(in.data()), in.size()), buf.size());
+        if (!step.data.empty()) std::memcpy(buf.data(), step.data.data(), step.data.size());
+        buffer_.consume(step.consumed);
+        if (!step.data.empty()) co_return BodyRead{step.data.size(), {}};
+        if (step.consumed > 0) continue;
+      }
+      act_.body_read_pending = true;
+      act_.last_body_progress = Clock::now();
+      if (chunks_.in_data()) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), chunks_.data_remaining()));
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), want), kTuple);
+        act_.body_read_pending = false;
+        ctx_.metrics.bytes_received.inc(n);
+        if (ec) co_return BodyRead{0, fail(ec)};
+        chunks_.data_read(n);
+        co_return BodyRead{n, {}};
+      }
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFramingRead), kTuple);
+      act_.body_read_pending = false;
+      ctx_.metrics.bytes_received.inc(n);
+      if (ec) co_return BodyRead{0, fail(ec)};
+      buffer_.commit(n);
+    }
+    co_return BodyRead{0, {}};
+  }
+
   Stream& stream_;
   beast::flat_buffer& buffer_;
   bhttp::request_parser<bhttp::buffer_body>& parser_;
   Activity& act_;
   SessionContext& ctx_;
+  const bool chunked_;
+  ChunkedDecoder chunks_;
   error_code failed_;
 };
 
@@ -182,6 +230,21 @@ class Http1ResponseWriter final : public ResponseWriter {
                                  Buffers(asio::buffer(chunk_line_), asio::buffer(data), asio::buffer(kCrlf)));
   }
 
+  asio::awaitable<error_code> do_write_file(FileRange range) override {
+    if constexpr (!std::is_same_v<Stream, asio::ip::tcp::socket>) {
+      co_return co_await ResponseWriter::do_write_file(range);
+    } else {
+      if (head_request_) co_return error_code{};
+      if (chunked_) {
+        chunk_line_ = fmt_hex(static_cast<std::size_t>(range.size));
+        if (auto ec = co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(chunk_line_)))) co_return ec;
+      }
+      if (auto ec = co_await send_file(range)) co_return ec;
+      if (chunked_) co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(kCrlf)));
+      co_return error_code{};
+    }
+  }
+
   asio::awaitable<error_code> do_finish() override {
     if (!chunked_ || head_request_) co_return error_code{};
     co_return co_await write_all(stream_, act_, ctx_, Buffers(asio::buffer(kLastChunk)));
@@ -197,6 +260,44 @@ class Http1ResponseWriter final : public ResponseWriter {
 
  private:
   static bool no_body(unsigned status) { return status == 204 || status == 304 || (status >= 100 && status < 200); }
+
+  // sendfile(2) from the page cache to the socket, waiting for writability whenever the socket
+  // buffer is full; the write-stall watchdog sees each step as progress.
+  asio::awaitable<error_code> send_file(FileRange range) {
+    auto& sock = beast::get_lowest_layer(stream_);
+    error_code ec;
+    if (!sock.native_non_blocking()) sock.native_non_blocking(true, ec);
+    if (ec) co_return ec;
+    static constexpr std::uint64_t kMaxPerCall = 1ull << 30;
+    auto offset = static_cast<off_t>(range.offset);
+    std::uint64_t left = range.size;
+    act_.write_pending = true;
+    act_.last_write_progress = Clock::now();
+    while (left > 0) {
+      const auto n = ::sendfile(sock.native_handle(), range.fd, &offset, std::min(left, kMaxPerCall));
+      if (n > 0) {
+        left -= static_cast<std::uint64_t>(n);
+        act_.last_write_progress = Clock::now();
+        ctx_.metrics.bytes_sent.inc(static_cast<std::uint64_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        auto [wec] = co_await sock.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
+        if (wec) {
+          ec = wec;
+          break;
+        }
+        continue;
+      }
+      // n == 0: the file ended before the range did.
+      ec = n == 0 ? boost::system::errc::make_error_code(boost::system::errc::io_error)
+                  : error_code(errno, boost::system::system_category());
+      break;
+    }
+    act_.write_pending = false;
+    co_return ec;
+  }
 
   std::string format_head(unsigned status, const Headers& headers, bool has_length) {
     std::string h;
@@ -367,7 +468,7 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     // unread request body (an error answered before the handler read it) is drained so the
     // client's next request on this connection still works; a large one closes the connection.
     if (!writer.finished() || !writer.reusable()) break;
-    if (!parser.is_done() && !co_await drain_body(body)) break;
+    if (!body.complete() && !co_await drain_body(body)) break;
   }
 
   act->closed = true;

@@ -1,6 +1,12 @@
 #include "http/response_writer.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio/error.hpp>
+#include <boost/system/errc.hpp>
+#include <cerrno>
+#include <memory>
 
 namespace kvsd::http {
 
@@ -34,6 +40,34 @@ asio::awaitable<error_code> ResponseWriter::write(std::string_view data) {
     body_bytes_ += data.size();
   }
   co_return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::write_file(FileRange range) {
+  if (failed_ || !started() || finished_) co_return asio::error::operation_not_supported;
+  if (range.size == 0) co_return error_code{};
+  error_code ec = co_await do_write_file(range);
+  if (ec) {
+    failed_ = true;
+  } else {
+    body_bytes_ += range.size;
+  }
+  co_return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::do_write_file(FileRange range) {
+  static constexpr std::uint64_t kPiece = 256 * 1024;
+  const auto piece = static_cast<std::size_t>(std::min(range.size, kPiece));
+  auto buf = std::make_unique_for_overwrite<char[]>(piece);
+  std::uint64_t done = 0;
+  while (done < range.size) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(piece, range.size - done));
+    const auto n = ::pread(range.fd, buf.get(), want, static_cast<off_t>(range.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) co_return boost::system::errc::make_error_code(boost::system::errc::io_error);
+    if (auto ec = co_await do_write(std::string_view(buf.get(), static_cast<std::size_t>(n)))) co_return ec;
+    done += static_cast<std::uint64_t>(n);
+  }
+  co_return error_code{};
 }
 
 asio::awaitable<error_code> ResponseWriter::finish() {

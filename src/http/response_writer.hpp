@@ -18,12 +18,24 @@
 
 namespace kvsd::http {
 
+// `size` body bytes at `offset` of the open file `fd`, which stays open until write_file completes.
+struct FileRange {
+  int fd = -1;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+};
+
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
 
   boost::asio::awaitable<boost::system::error_code> start(unsigned status, Headers headers);
   boost::asio::awaitable<boost::system::error_code> write(std::string_view data);
+  // Like write() with the file's bytes (one chunk on HTTP/1.1). Cleartext HTTP/1.1 sends them
+  // with sendfile, never copying them through user space; other transports read them in pieces.
+  // The bytes should be in the page cache (FragmentStore::open_cluster): reading them here
+  // blocks the I/O thread otherwise. A file shorter than the range is an I/O error.
+  boost::asio::awaitable<boost::system::error_code> write_file(FileRange range);
   boost::asio::awaitable<boost::system::error_code> finish();
   // start + write + finish with a Content-Length, in as few transport writes as possible.
   boost::asio::awaitable<boost::system::error_code> send(unsigned status, Headers headers, std::string body);
@@ -41,6 +53,8 @@ class ResponseWriter {
                                                                      bool has_content_length) = 0;
   virtual boost::asio::awaitable<boost::system::error_code> do_write(std::string_view data) = 0;
   virtual boost::asio::awaitable<boost::system::error_code> do_finish() = 0;
+  // Default: pread in pieces, each passed to do_write.
+  virtual boost::asio::awaitable<boost::system::error_code> do_write_file(FileRange range);
   // Default: start, write, finish. Sessions override to coalesce.
   virtual boost::asio::awaitable<boost::system::error_code> do_send(unsigned status, const Headers& headers,
                                                                     std::string body);

@@ -189,6 +189,11 @@ kvs::Result<std::vector<std::uint8_t>> RocksDbFragmentStore::read_cluster(const 
                             record.size_bytes);
 }
 
+kvs::Result<kvs::ClusterFile> RocksDbFragmentStore::open_cluster(const kvs::FragmentRecord& record) {
+  return open_segment_range(segment_path(options_.blobs_dir, record.stream_id, record.segment_id), record.offset,
+                            record.size_bytes);
+}
+
 kvs::Result<std::vector<std::uint8_t>> RocksDbFragmentStore::read_header(std::uint64_t stream_id,
                                                                          std::uint64_t header_id) {
   std::string value;

@@ -152,4 +152,18 @@ kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem:
   return out;
 }
 
+kvs::Result<kvs::ClusterFile> open_segment_range(const std::filesystem::path& path, std::uint64_t offset,
+                                                 std::uint64_t size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error("open", path, errno);
+  auto handle = std::make_shared<const kvs::FileHandle>(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return os_error("stat", path, errno);
+  if (static_cast<std::uint64_t>(st.st_size) < offset + size)
+    return kvs::Error{kvs::errc::internal, "short segment " + path.string()};
+  // Best effort: a failed readahead only means the send reads from the disk itself.
+  (void)::readahead(fd, static_cast<off64_t>(offset), size);
+  return kvs::ClusterFile{std::move(handle), offset, size};
+}
+
 }  // namespace kvsd::storage

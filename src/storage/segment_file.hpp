@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kvs/fragment_store.hpp"
 #include "kvs/stream_store.hpp"
 
 namespace kvsd::storage {
@@ -63,5 +64,10 @@ std::vector<kvs::Status> sync_all(const std::vector<SegmentFile*>& files, std::s
 // pread of `size` bytes at `offset` of a segment file. Errors: internal (missing file, short read).
 kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem::path& path, std::uint64_t offset,
                                                           std::uint64_t size);
+
+// Opens a segment file read-only for `size` bytes at `offset` and reads them into the page cache
+// (readahead). Errors: internal (missing file, or shorter than offset + size).
+kvs::Result<kvs::ClusterFile> open_segment_range(const std::filesystem::path& path, std::uint64_t offset,
+                                                 std::uint64_t size);
 
 }  // namespace kvsd::storage

@@ -110,6 +110,59 @@ class Http1Test(ServerTestCase):
                 self.assertEqual(resp.status, 200, f"cut at {cut}")
                 self.assertEqual(body, expected, f"cut at {cut}")
 
+    def test_chunk_extensions_trailers_and_a_pipelined_request(self):
+        # Extensions and trailer fields are skipped; the bytes after the body's final CRLF are the
+        # next request on the same connection.
+        body = b"5;name=value\r\nhello\r\n000A\r\n0123456789\r\n0;last\r\nX-Trailer: 1\r\n\r\n"
+        first = b"POST /_test/sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body
+        second = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        with self.server.connect() as s:
+            s.sendall(first + second)
+            resp, data = read_response(s)
+            self.assertEqual(resp.status, 200)
+            self.assertEqual(json.loads(data), {"bytes": 15})
+            resp, data = read_response(s)
+            self.assertEqual(resp.status, 200)
+            self.assertEqual(data, b"ok\n")
+
+    def test_large_chunks_arrive_whole(self):
+        # Bodies are read straight from the socket into the handler's buffer: 8 MiB in 3 chunks
+        # of odd sizes, sent in pieces that do not line up with the chunks, echoed back whole.
+        import threading
+        parts = [bytes(range(256)) * (n // 256) + bytes([i]) * (n % 256)
+                 for i, n in enumerate((3_000_001, 4_194_304, 1_194_999))]
+        wire = (b"POST /_test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                b"Connection: close\r\n\r\n" + chunked(parts))
+        with self.server.connect() as s:
+            def send():
+                for i in range(0, len(wire), 777_777):
+                    s.sendall(wire[i:i + 777_777])
+            sender = threading.Thread(target=send)
+            sender.start()
+            resp, data = read_response(s)
+            sender.join()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(data, b"".join(parts))
+
+    def test_broken_chunk_framing_fails_the_body(self):
+        cases = {
+            "not hex": b"zz\r\nhello\r\n0\r\n\r\n",
+            "no CRLF after the data": b"5\r\nhelloXX0\r\n\r\n",
+            "bare LF": b"5\nhello\r\n0\r\n\r\n",
+            "size line over the limit": b"1" + b" " * 5000 + b"\r\n",
+        }
+        for name, body in cases.items():
+            with self.server.connect() as s:
+                s.sendall(b"POST /_test/sink HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+                resp, data = read_response(s)
+                self.assertEqual(resp.status, 400, name)
+                self.assertIn(b"body read failed", data, name)
+                # The connection is not reused after a broken body.
+                self.assertEqual(recv_until_closed(s), b"", name)
+        c = self.conn()
+        c.request("GET", "/healthz")
+        self.assertEqual(c.getresponse().status, 200)
+
     def test_full_duplex_echo_before_upload_ends(self):
         with self.server.connect() as s:
             s.sendall(b"POST /_test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")

@@ -104,6 +104,19 @@ class KvsPutTest(ServerTestCase):
         with open(summary) as f:
             self.assertEqual(json.load(f)["fragments_persisted"], 2)
 
+    def test_preload_reads_the_input_first(self):
+        dump = os.path.join(self.tmp.name, "pre.mkv")
+        p, s = self.run_put("--stream", "kp-preload", "--pattern", "3", "--preload", "--dump", dump)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(s["fragments_persisted"], 3)
+        self.assertEqual(int(self.ffprobe(dump)[0]["nb_read_frames"]), 75)
+        # stdin never ends for sure, so it cannot be preloaded
+        p = subprocess.run([kvs_put_binary(), "--endpoint", self.server.base_url(), "--stream", "x", "--input", "-",
+                            "--preload", "--quiet"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--preload needs a file", p.stderr)
+
     def test_wrong_secret_fails_with_a_message(self):
         p = subprocess.run([kvs_put_binary(), "--endpoint", self.server.base_url(), "--stream", "kp-denied",
                             "--pattern", "1", "--access-key", "AKIAWRONG0000000000", "--secret-key", "nope", "--quiet"],

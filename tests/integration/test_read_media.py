@@ -536,6 +536,24 @@ class ReadMediaTest(unittest.TestCase):
         for doc, i in zip(docs, order):
             self.assertEqual(describe_document(doc)["clusters"][0], self.frags[i].bytes_of(self.dump))
 
+    def test_gmffl_same_bytes_over_h2c(self):
+        # HTTP/1.1 cleartext sends clusters with sendfile; HTTP/2 reads them from the file in
+        # pieces. Both bodies must be the same bytes.
+        numbers = self.numbers()
+        h1 = self.gmffl(numbers)
+        body, headers = sign_request(self.server.port, "/getMediaForFragmentList",
+                                     {"StreamName": self.STREAM, "Fragments": numbers})
+        out = os.path.join(self.tmp, "gmffl-h2c.bin")
+        args = ["curl", "-sS", "--http2-prior-knowledge", "-o", out, "-w", "%{http_code} %{http_version}",
+                "--data-binary", "@-"]
+        for k, v in headers.items():
+            args += ["-H", f"{k}: {v}"]
+        p = subprocess.run(args + [f"http://127.0.0.1:{self.server.port}/getMediaForFragmentList"], input=body,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.stdout.decode(), "200 2", p.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), h1)
+
     def test_gmffl_ffprobe(self):
         body = self.gmffl(self.numbers())
         whole = probe_bytes(body, self.tmp, "gmffl-whole")

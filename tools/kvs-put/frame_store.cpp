@@ -12,6 +12,12 @@ void FrameStore::finish(std::string error) {
   std::lock_guard lock(mutex_);
   done_ = true;
   error_ = std::move(error);
+  finished_.notify_all();
+}
+
+void FrameStore::wait_finished() const {
+  std::unique_lock lock(mutex_);
+  finished_.wait(lock, [this] { return done_; });
 }
 
 FrameStore::Status FrameStore::get(std::size_t index, std::shared_ptr<const Frame>& out) const {

@@ -6,6 +6,7 @@
 // Threading: push()/finish() from the one source thread; info(), get() from any thread.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,8 @@ class FrameStore {
   Status get(std::size_t index, std::shared_ptr<const Frame>& out) const;
   [[nodiscard]] std::string error() const;
   [[nodiscard]] std::size_t size() const;
+  // Blocks until finish() (the source has read its whole input, or failed).
+  void wait_finished() const;
 
   // Asks the source to stop early (every producer is done); sources poll cancelled().
   void cancel() noexcept { cancelled_ = true; }
@@ -57,6 +60,7 @@ class FrameStore {
 
  private:
   mutable std::mutex mutex_;
+  mutable std::condition_variable finished_;
   std::vector<std::shared_ptr<const Frame>> frames_;
   bool done_ = false;
   std::string error_;

@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
 
   // The source runs on its own thread; it is detached at exit if the input never ends (stdin).
   std::thread source_thread([source, frames] { source->run(*frames); });
+  if (opt.preload) frames->wait_finished();  // measure the server, not the demuxer
 
   Stats stats;
   const int n = opt.streams;

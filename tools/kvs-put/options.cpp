@@ -32,7 +32,7 @@ bool parse_number(const std::string& s, double& out) {
 
 std::string usage() {
   return "usage: kvs-put --endpoint URL --stream NAME (--input FILE|- | --pattern SECONDS [--audio])\n"
-         "               [--realtime] [--streams N] [--retention-hours H] [--ca PEM] [--region R]\n"
+         "               [--realtime] [--preload] [--streams N] [--retention-hours H] [--ca PEM] [--region R]\n"
          "               [--access-key K --secret-key S | --credentials-file PATH]\n"
          "               [--timecode-type ABSOLUTE|RELATIVE] [--eofr] [--summary-json PATH] [--dump FILE]\n"
          "               [--ack-timeout SECONDS] [--quiet]\n"
@@ -69,6 +69,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       o.audio = true;
     } else if (arg == "--realtime") {
       o.realtime = true;
+    } else if (arg == "--preload") {
+      o.preload = true;
     } else if (arg == "--streams") {
       double n = 0;
       if (!value(v)) return std::nullopt;
@@ -133,6 +135,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
   }
   if (o.input.empty() == (o.pattern_seconds <= 0)) {
     error = "give exactly one of --input and --pattern";
+    return std::nullopt;
+  }
+  if (o.preload && o.input == "-") {
+    error = "--preload needs a file or --pattern, not stdin";
     return std::nullopt;
   }
   if (o.region.empty()) o.region = env("AWS_DEFAULT_REGION");

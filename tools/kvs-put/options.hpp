@@ -16,6 +16,7 @@ struct Options {
   double pattern_seconds = 0;  // > 0: generated test pattern of this length
   bool audio = false;          // --pattern: add an AAC sine track
   bool realtime = false;       // pace frames by their timestamps
+  bool preload = false;        // read the whole input before connecting (measures the server, not the demuxer)
   int streams = 1;             // parallel producers NAME-0..NAME-(N-1) when > 1
   int retention_hours = 2;     // CreateStream DataRetentionInHours
   std::string ca;              // PEM file of trusted CAs (https)

@@ -1,6 +1,7 @@
 #include "storage/rocksdb_fragment_store.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <future>
@@ -51,6 +52,14 @@ TEST_F(FragmentStoreTest, PersistAndReadBackByteIdentical) {
     auto bytes = h_.store->read_cluster(r);
     ASSERT_TRUE(bytes.has_value()) << bytes.error().message;
     EXPECT_EQ(bytes.value(), f.cluster_bytes);
+    // The same bytes through the open file that zero-copy sends use.
+    auto opened = h_.store->open_cluster(r);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    ASSERT_EQ(opened->size, f.cluster_bytes.size());
+    std::vector<std::uint8_t> via_file(opened->size);
+    ASSERT_EQ(::pread(opened->file->fd(), via_file.data(), via_file.size(), static_cast<off_t>(opened->offset)),
+              static_cast<ssize_t>(via_file.size()));
+    EXPECT_EQ(via_file, f.cluster_bytes);
     auto header = h_.store->read_header(r.stream_id, r.header_id);
     ASSERT_TRUE(header.has_value());
     EXPECT_EQ(header.value(), *f.header);
@@ -66,6 +75,19 @@ TEST_F(FragmentStoreTest, PersistAndReadBackByteIdentical) {
   EXPECT_FALSE(h_.store->get(7, "garbage").value().has_value());
   EXPECT_FALSE(h_.store->find_by_producer_timestamp(7, 999).value().has_value());
   EXPECT_EQ(h_.store->read_header(7, 12345).error().code, kvs::errc::resource_not_found);
+}
+
+TEST_F(FragmentStoreTest, OpenClusterFailsForAMissingOrShortSegment) {
+  auto stored = h_.persist(h_.fragment(3, 1000, 2000, 4096));
+  ASSERT_TRUE(stored.has_value());
+  auto beyond = stored->record;
+  beyond.size_bytes += 1;  // one byte past the end of the segment file
+  auto short_read = h_.store->open_cluster(beyond);
+  ASSERT_FALSE(short_read.has_value());
+  EXPECT_NE(short_read.error().message.find("short segment"), std::string::npos);
+  auto elsewhere = stored->record;
+  elsewhere.segment_id += 1000;  // no such file
+  EXPECT_FALSE(h_.store->open_cluster(elsewhere).has_value());
 }
 
 TEST_F(FragmentStoreTest, SequentialReplayIsDuplicateAndNotStored) {
