@@ -6,7 +6,9 @@
    with fdatasync (dd bs=1M count=N conv=fdatasync into the same directory), measured in the same
    run. kvsd's CPU use (user+sys seconds / wall seconds, from /proc) is reported next to it.
 2. N concurrent real-time 2 Mbps streams with 1 s fragments (default 1,000): kvs-put --streams N
-   --realtime. Reports ERROR ACKs, PERSISTED latency after each fragment's last byte (p50/p99/max,
+   --realtime, once with the stream starts spread over one second (--stagger 1: cameras of a fleet
+   are not phase-locked, so their fragments end at different instants) and once in lockstep (every
+   fragment of every stream ends at the same instant: the worst case, reported alongside). Reports ERROR ACKs, PERSISTED latency after each fragment's last byte (p50/p99/max,
    from kvs-put's summary), and kvsd's CPU and peak RSS.
 
 Figures are medians of REPEATS runs (BENCH_REPEATS, default 3). Inputs are made once with ffmpeg
@@ -119,15 +121,19 @@ def single_stream(tmp, fast):
     print(f"| kvsd CPU (cores busy during the upload) | {statistics.median(cpus):.2f} |")
 
 
-def many_streams(tmp, rt):
+def many_streams(tmp, rt, stagger):
+    """stagger > 0: producer i starts i * stagger / N s late, so fragment ends are spread over the
+    second as in a real fleet; 0: every stream in lockstep (all fragments end at the same instant)."""
     data = tempfile.mkdtemp(dir=tmp)
     with server(data) as srv:
         rc, summary, wall, cpu = run_kvs_put(
-            srv, ["--stream", "rt", "--streams", str(STREAMS), "--realtime", "--eofr", "--input", rt],
-            os.path.join(tmp, "rt.json"), REALTIME_SECONDS * 10 + 300)
+            srv, ["--stream", "rt", "--streams", str(STREAMS), "--stagger", str(stagger), "--realtime", "--eofr",
+                  "--input", rt],
+            os.path.join(tmp, f"rt-{stagger}.json"), REALTIME_SECONDS * 10 + 300)
         rss = proc_peak_rss_mib(srv.proc.pid)
     lat = summary.get("persisted_latency_ms", {})
-    print(f"\n## Ingest, {STREAMS} concurrent real-time 2 Mbps streams, 1 s fragments, {REALTIME_SECONDS} s")
+    starts = f"starts spread over {stagger} s" if stagger > 0 else "all in lockstep"
+    print(f"\n## Ingest, {STREAMS} concurrent real-time 2 Mbps streams, 1 s fragments, {REALTIME_SECONDS} s, {starts}")
     print("| measure | value |\n|---|---|")
     print(f"| kvs-put exit code | {rc} |")
     print(f"| fragments sent / PERSISTED | {summary.get('fragments_sent')} / {summary.get('fragments_persisted')} |")
@@ -141,7 +147,8 @@ def main():
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         fast, rt = make_inputs(tmp)
         single_stream(tmp, fast)
-        many_streams(tmp, rt)
+        many_streams(tmp, rt, 1)
+        many_streams(tmp, rt, 0)
 
 
 if __name__ == "__main__":

@@ -87,8 +87,7 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::span<const std::uint8_t> in, std:
         // Never take more than one byte past the limit, so the error (and the memory used) does
         // not depend on how the input is split.
         const bool trailer = state_ == State::trailer_line;
-        const std::size_t room =
-            trailer ? kMaxTrailerBytes - trailer_bytes_ + 1 : kMaxLineBytes - line_.size() + 1;
+        const std::size_t room = trailer ? kMaxTrailerBytes - trailer_bytes_ + 1 : kMaxLineBytes - line_.size() + 1;
         bool complete = false;
         const auto used = take_line(rest.first(std::min(rest.size(), room)), complete);
         pos += used;

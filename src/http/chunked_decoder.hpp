@@ -31,8 +31,8 @@ class ChunkedDecoder {
   static constexpr std::uint64_t kMaxChunkSize = 1ull << 40;
 
   struct Step {
-    std::size_t consumed = 0;             // input bytes used, framing and data
-    std::span<const std::uint8_t> data;   // body bytes inside the consumed range (may be empty)
+    std::size_t consumed = 0;            // input bytes used, framing and data
+    std::span<const std::uint8_t> data;  // body bytes inside the consumed range (may be empty)
   };
 
   Step feed(std::span<const std::uint8_t> in, std::size_t max_data);

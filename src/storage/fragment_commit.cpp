@@ -1,11 +1,16 @@
-// RocksDbFragmentStore's group commit (runs on the committer thread only). One batch:
+// RocksDbFragmentStore's two-stage group commit.
+// Stage 1, commit_batch (committer thread), for one batch:
 //   1. replay check (stored producer timestamp, or an earlier item of this batch) -> duplicate,
 //      unless the new copy is longer and starts with the stored bytes: it then replaces them;
+//      a replay of a fragment still in stage 2 first waits for stage 2 to finish it;
 //   2. free-space floor (statvfs) -> internal error for items that would cross it;
 //   3. header dedup, append of each cluster to its stream's open segment;
-//   4. fdatasync of every dirty segment (in parallel), failures roll the segment back;
-//   5. one synced WriteBatch: fragments, timestamp indexes, new headers, segment records, meta;
-//   6. callbacks, outside the state lock.
+//   4. the batch goes to stage 2 as a SyncJob.
+// Stage 2, sync_jobs (sync thread), for every job queued meanwhile, together:
+//   5. fdatasync of every segment they appended to (in parallel); a failed one is closed for
+//      appends and its items in every job fail;
+//   6. one synced WriteBatch: fragments, timestamp indexes, new headers, segment records, meta;
+//   7. callbacks, outside the state lock.
 
 #include <sys/statvfs.h>
 
@@ -29,7 +34,6 @@ namespace kvsd::storage {
 
 namespace {
 
-constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
 constexpr std::size_t kMaxCachedHeadersPerStream = 64;
 
 std::uint64_t fnv1a64(const std::vector<std::uint8_t>& bytes) {
@@ -42,15 +46,6 @@ std::uint64_t fnv1a64(const std::vector<std::uint8_t>& bytes) {
 }
 
 }  // namespace
-
-struct RocksDbFragmentStore::BatchItem {
-  std::optional<kvs::Error> error;
-  bool duplicate = false;
-  std::size_t duplicate_of = kNone;  // an earlier item of this batch with the same producer timestamp
-  kvs::FragmentRecord record;        // the new record, or the stored one for a duplicate
-  OpenSegment* segment = nullptr;
-  [[nodiscard]] bool writes() const { return !error && !duplicate; }
-};
 
 bool RocksDbFragmentStore::extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored) {
   if (f.cluster_bytes.size() <= stored.size_bytes) return false;
@@ -165,15 +160,16 @@ kvs::Result<std::uint64_t> RocksDbFragmentStore::resolve_header(
   }
 }
 
-kvs::Result<RocksDbFragmentStore::OpenSegment*> RocksDbFragmentStore::segment_for(std::uint64_t stream_id,
-                                                                                  std::uint64_t bytes) {
+kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::segment_for(
+    std::uint64_t stream_id, std::uint64_t bytes) {
   const auto now = options_.now_ms();
   if (auto it = open_.find(stream_id); it != open_.end()) {
-    auto& seg = it->second;
+    auto& seg = *it->second;
     const bool full = seg.file.size() > 0 && seg.file.size() + bytes > options_.segment_max_bytes;
     const bool old = now - seg.info.created_ms >= options_.segment_max_age_ms;
-    // A segment with uncommitted appends of this batch stays until the batch is done.
-    if ((!full && !old) || seg.info.size_bytes != seg.committed.size_bytes) return &seg;
+    // A segment with appends not yet durable stays until they are (the sync stage may still roll
+    // them back by closing it).
+    if ((!full && !old) || seg.info.size_bytes != seg.committed.size_bytes) return it->second;
     open_.erase(it);
   }
   const auto segment_id = next_segment_id_;
@@ -184,24 +180,37 @@ kvs::Result<RocksDbFragmentStore::OpenSegment*> RocksDbFragmentStore::segment_fo
   info.stream_id = stream_id;
   info.segment_id = segment_id;
   info.created_ms = now;
-  auto [it, inserted] = open_.emplace(stream_id, OpenSegment{std::move(file.value()), info, info});
-  return &it->second;
+  auto seg = std::make_shared<OpenSegment>(OpenSegment{std::move(file.value()), info, info, false});
+  open_.emplace(stream_id, seg);
+  return seg;
 }
 
 void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
-  std::vector<BatchItem> items(batch.size());
+  bool replays_syncing = false;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& p : batch) {
+      if (syncing_.count({p.fragment.stream_id, p.fragment.producer_timestamp_ms}) != 0) {
+        replays_syncing = true;
+        break;
+      }
+    }
+  }
+  if (replays_syncing) syncer_->drain();  // rare: a producer re-sent what is being synced
+
+  auto job = std::make_unique<SyncJob>();
+  job->items.resize(batch.size());
+  auto& items = job->items;
   {
     std::lock_guard lock(state_mutex_);
     check_replays(batch, items);
     check_free_space(batch, items);
 
-    std::unordered_map<std::string, std::string> new_headers;  // key -> serialized HeaderRecord
-    std::vector<OpenSegment*> dirty;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& item = items[i];
       if (!item.writes()) continue;
       auto& f = batch[i].fragment;
-      auto header_id = resolve_header(f.stream_id, *f.header, new_headers);
+      auto header_id = resolve_header(f.stream_id, *f.header, job->new_headers);
       if (!header_id) {
         item.error = header_id.error();
         continue;
@@ -211,7 +220,8 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
         item.error = seg.error();
         continue;
       }
-      auto offset = seg.value()->file.append(std::span<const std::uint8_t>(f.cluster_bytes));
+      auto& segment = *seg.value();
+      auto offset = segment.file.append(std::span<const std::uint8_t>(f.cluster_bytes));
       if (!offset) {
         item.error = offset.error();
         continue;
@@ -224,89 +234,164 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
       r.server_timestamp_ms = f.server_timestamp_ms;
       r.duration_ms = f.duration_ms;
       r.header_id = header_id.value();
-      r.segment_id = seg.value()->file.segment_id();
+      r.segment_id = segment.file.segment_id();
       r.offset = offset.value();
       r.size_bytes = f.cluster_bytes.size();
       r.tracks = std::move(f.tracks);
       r.metadata = std::move(f.metadata);
-      item.segment = seg.value();
-      auto& info = item.segment->info;
-      if (std::find(dirty.begin(), dirty.end(), item.segment) == dirty.end()) dirty.push_back(item.segment);
-      info.size_bytes = item.segment->file.size();
+      item.segment = &segment;
+      if (std::find(job->segments.begin(), job->segments.end(), seg.value()) == job->segments.end())
+        job->segments.push_back(seg.value());
+      auto& info = segment.info;
+      info.size_bytes = segment.file.size();
       info.fragment_count += 1;
       info.newest_server_timestamp_ms = std::max(info.newest_server_timestamp_ms, r.server_timestamp_ms);
       info.max_fragment_number =
           std::max(info.max_fragment_number, parse_fragment_number(r.fragment_number).value_or(0));
+      syncing_.insert({f.stream_id, f.producer_timestamp_ms});
     }
+    for (const auto& seg : job->segments) job->segment_infos.push_back(seg->info);
+    job->fragment_number_high_water = numbers_->highest_issued();
+    job->next_segment_id = next_segment_id_;
+  }
+  // The bytes are in the page cache now; the pipeline needs only the records.
+  for (auto& p : batch) std::vector<std::uint8_t>().swap(p.fragment.cluster_bytes);
+  job->batch = std::move(batch);
+  if (!syncer_->submit(job)) {
+    std::vector<std::unique_ptr<SyncJob>> last;
+    last.push_back(std::move(job));
+    sync_jobs(last);
+  }
+}
 
-    // Roll back a segment: forget this batch's appends in it and fail its items.
-    auto roll_back = [&](OpenSegment* seg, const kvs::Error& why) {
-      (void)seg->file.truncate(seg->committed.size_bytes);
-      seg->info = seg->committed;
-      for (auto& item : items) {
-        if (item.segment == seg && item.writes()) item.error = why;
-      }
-    };
-
-    std::vector<SegmentFile*> files;
-    for (auto* seg : dirty) files.push_back(&seg->file);
-    const auto synced = sync_all(files, options_.sync_threads);
-    std::vector<OpenSegment*> good;
-    std::vector<std::uint64_t> broken;
-    for (std::size_t i = 0; i < dirty.size(); ++i) {
-      if (synced[i]) {
-        good.push_back(dirty[i]);
+void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs) {
+  // Every segment appended to by these jobs, with its info after the last of them.
+  std::vector<std::shared_ptr<OpenSegment>> segments;
+  std::vector<SegmentInfo> infos;
+  for (const auto& job : jobs) {
+    for (std::size_t i = 0; i < job->segments.size(); ++i) {
+      const auto it = std::find(segments.begin(), segments.end(), job->segments[i]);
+      if (it == segments.end()) {
+        segments.push_back(job->segments[i]);
+        infos.push_back(job->segment_infos[i]);
       } else {
-        roll_back(dirty[i], synced[i].error());
-        broken.push_back(dirty[i]->info.stream_id);
+        infos[static_cast<std::size_t>(it - segments.begin())] = job->segment_infos[i];
       }
     }
+  }
+  std::vector<std::optional<kvs::Error>> failed(segments.size());
+  std::vector<SegmentFile*> files;
+  std::vector<std::size_t> synced_index;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (std::size_t k = 0; k < segments.size(); ++k) {
+      if (segments[k]->broken) {
+        failed[k] = kvs::Error{kvs::errc::internal, "an earlier write to the segment failed"};
+      } else {
+        files.push_back(&segments[k]->file);
+        synced_index.push_back(k);
+      }
+    }
+  }
+  // fdatasync only reads the descriptor; the committer may append to the same files meanwhile.
+  const auto synced = sync_all(files, options_.sync_threads);
 
-    rocksdb::WriteBatch wb;
-    bool any = false;
-    for (const auto& item : items) {
-      if (!item.writes()) continue;
-      any = true;
-      const auto& r = item.record;
-      const auto number = parse_fragment_number(r.fragment_number).value_or(0);
-      wb.Put(db_->family(Family::fragments), id_key(r.stream_id, number), serialize_fragment(r));
-      wb.Put(db_->family(Family::fragments_by_producer_ts), timestamp_key(r.stream_id, r.producer_timestamp_ms, number),
-             "");
-      wb.Put(db_->family(Family::fragments_by_server_ts), timestamp_key(r.stream_id, r.server_timestamp_ms, number),
-             "");
+  // Closes a segment for appends: nothing more in it becomes durable.
+  auto close_segment = [this](const std::shared_ptr<OpenSegment>& seg) {
+    seg->broken = true;
+    const auto it = open_.find(seg->info.stream_id);
+    if (it != open_.end() && it->second == seg) open_.erase(it);
+  };
+  auto fail_items_in = [&jobs](const OpenSegment* seg, const kvs::Error& why) {
+    for (auto& job : jobs)
+      for (auto& item : job->items)
+        if (item.segment == seg && item.writes()) item.error = why;
+  };
+
+  rocksdb::WriteBatch wb;
+  bool any = false;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (std::size_t j = 0; j < files.size(); ++j) {
+      if (!synced[j]) failed[synced_index[j]] = synced[j].error();
+    }
+    for (std::size_t k = 0; k < segments.size(); ++k) {
+      if (!failed[k]) continue;
+      close_segment(segments[k]);
+      fail_items_in(segments[k].get(), *failed[k]);
+    }
+    for (auto& job : jobs) {
+      for (std::size_t i = 0; i < job->items.size(); ++i) {
+        auto& item = job->items[i];
+        if (item.writes() && dropped_.count(item.record.stream_id) != 0)
+          item.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
+      }
+    }
+    for (const auto& job : jobs) {
+      for (const auto& item : job->items) {
+        if (!item.writes()) continue;
+        any = true;
+        const auto& r = item.record;
+        const auto number = parse_fragment_number(r.fragment_number).value_or(0);
+        wb.Put(db_->family(Family::fragments), id_key(r.stream_id, number), serialize_fragment(r));
+        wb.Put(db_->family(Family::fragments_by_producer_ts),
+               timestamp_key(r.stream_id, r.producer_timestamp_ms, number), "");
+        wb.Put(db_->family(Family::fragments_by_server_ts), timestamp_key(r.stream_id, r.server_timestamp_ms, number),
+               "");
+      }
     }
     if (any) {
-      for (const auto& [key, value] : new_headers) wb.Put(db_->family(Family::headers), key, value);
-      for (auto* seg : good)
-        wb.Put(db_->family(Family::segments), id_key(seg->info.stream_id, seg->info.segment_id),
-               serialize_segment(seg->info));
-      put_meta_u64(wb, *db_, kMetaFragmentNumberHighWater, numbers_->highest_issued());
-      put_meta_u64(wb, *db_, kMetaNextSegmentId, next_segment_id_);
-      auto written = write_synced(*db_, wb, "commit");
-      if (!written) {
-        for (auto* seg : good) roll_back(seg, written.error());
-        good.clear();
-        header_ids_.clear();  // headers of this batch are not stored after all
+      for (const auto& job : jobs)
+        for (const auto& [key, value] : job->new_headers) wb.Put(db_->family(Family::headers), key, value);
+      for (std::size_t k = 0; k < segments.size(); ++k) {
+        if (failed[k] || dropped_.count(infos[k].stream_id) != 0) continue;
+        wb.Put(db_->family(Family::segments), id_key(infos[k].stream_id, infos[k].segment_id),
+               serialize_segment(infos[k]));
       }
+      put_meta_u64(wb, *db_, kMetaFragmentNumberHighWater, jobs.back()->fragment_number_high_water);
+      put_meta_u64(wb, *db_, kMetaNextSegmentId, jobs.back()->next_segment_id);
     }
-    for (auto* seg : good) seg->committed = seg->info;
-    // A segment whose sync failed is in an unknown state: stop appending to it.
-    for (const auto stream_id : broken) open_.erase(stream_id);
   }
 
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto& item = items[i];
-    auto& done = batch[i].done;
-    if (item.error) {
-      done(*item.error);
-    } else if (item.duplicate && item.duplicate_of != kNone) {
-      const auto& first = items[item.duplicate_of];
-      if (first.error)
-        done(*first.error);
-      else
-        done(kvs::PersistOutcome{first.record, true});
-    } else {
-      done(kvs::PersistOutcome{item.record, item.duplicate});  // copied: later duplicates read it
+  const auto written = any ? write_synced(*db_, wb, "commit") : kvs::Status(kvs::Unit{});
+  {
+    std::lock_guard lock(state_mutex_);
+    for (std::size_t k = 0; k < segments.size(); ++k) {
+      if (failed[k]) continue;
+      if (!written) {
+        close_segment(segments[k]);
+        fail_items_in(segments[k].get(), written.error());
+      } else {
+        segments[k]->committed = infos[k];
+      }
+    }
+    if (!written) header_ids_.clear();  // headers of these jobs are not stored after all
+    for (const auto& job : jobs) {
+      for (std::size_t i = 0; i < job->items.size(); ++i) {
+        if (job->items[i].segment == nullptr) continue;  // never appended
+        const auto& f = job->batch[i].fragment;
+        const auto it = syncing_.find({f.stream_id, f.producer_timestamp_ms});
+        if (it != syncing_.end()) syncing_.erase(it);
+      }
+    }
+  }
+
+  for (auto& job : jobs) {
+    auto& items = job->items;
+    for (std::size_t i = 0; i < job->batch.size(); ++i) {
+      auto& item = items[i];
+      auto& done = job->batch[i].done;
+      if (item.error) {
+        done(*item.error);
+      } else if (item.duplicate && item.duplicate_of != SIZE_MAX) {
+        const auto& first = items[item.duplicate_of];
+        if (first.error)
+          done(*first.error);
+        else
+          done(kvs::PersistOutcome{first.record, true});
+      } else {
+        done(kvs::PersistOutcome{item.record, item.duplicate});  // copied: later duplicates read it
+      }
     }
   }
 }

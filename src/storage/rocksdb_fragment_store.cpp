@@ -57,11 +57,16 @@ RocksDbFragmentStore::RocksDbFragmentStore(std::shared_ptr<Database> db, Fragmen
   if (!next_segment) throw std::runtime_error(next_segment.error().message);
   next_segment_id_ = next_segment.value();
   numbers_ = std::make_unique<FragmentNumberGenerator>(high_water.value(), options_.now_us);
+  syncer_ = std::make_unique<BatchWorker<std::unique_ptr<SyncJob>>>(
+      [this](std::vector<std::unique_ptr<SyncJob>>& jobs) { sync_jobs(jobs); }, options_.max_batch);
   committer_ = std::make_unique<GroupCommitter>([this](std::vector<PendingFragment>& b) { commit_batch(b); },
                                                 options_.max_batch);
 }
 
-RocksDbFragmentStore::~RocksDbFragmentStore() { committer_->stop(); }
+RocksDbFragmentStore::~RocksDbFragmentStore() {
+  committer_->stop();  // hands its last jobs to the sync stage
+  syncer_->stop();
+}
 
 std::string RocksDbFragmentStore::next_fragment_number() { return format_fragment_number(numbers_->next()); }
 
@@ -207,16 +212,27 @@ kvs::Result<std::vector<std::uint8_t>> RocksDbFragmentStore::read_header(std::ui
 }
 
 void RocksDbFragmentStore::retire_segment(std::uint64_t stream_id, std::uint64_t segment_id) {
-  std::lock_guard lock(state_mutex_);
-  const auto it = open_.find(stream_id);
-  if (it != open_.end() && it->second.file.segment_id() == segment_id) open_.erase(it);
+  {
+    std::lock_guard lock(state_mutex_);
+    const auto it = open_.find(stream_id);
+    if (it != open_.end() && it->second->file.segment_id() == segment_id) open_.erase(it);
+  }
+  drain_pipeline();  // appends made before it are indexed (or failed) when this returns
 }
 
 void RocksDbFragmentStore::drop_stream(std::uint64_t stream_id) {
-  std::lock_guard lock(state_mutex_);
-  open_.erase(stream_id);
-  header_ids_.erase(stream_id);
-  dropped_.insert(stream_id);
+  {
+    std::lock_guard lock(state_mutex_);
+    open_.erase(stream_id);
+    header_ids_.erase(stream_id);
+    dropped_.insert(stream_id);
+  }
+  drain_pipeline();  // fragments of the stream in flight have failed when this returns
+}
+
+void RocksDbFragmentStore::drain_pipeline() {
+  committer_->drain();  // its batches are handed to the sync stage before they count as done
+  syncer_->drain();
 }
 
 }  // namespace kvsd::storage

@@ -4,20 +4,25 @@
 // records, timestamp indexes, headers and segment records go to the Database's families.
 //
 // Durability: a fragment is reported persisted only after its segment bytes are fdatasync'ed AND
-// the index batch that references them is written with sync. A group committer thread batches
-// every queued fragment of every stream into one round of fdatasyncs and one index write.
-// A failed append or sync rolls the segment back to its last indexed size, so no index entry
-// ever points at missing bytes.
+// the index batch that references them is written with sync. Two threads form a pipeline: the
+// group committer takes every queued fragment of every stream and appends it to its segment;
+// the sync stage takes every appended batch and makes them durable together (one round of
+// fdatasyncs, one index write), then runs the callbacks. A segment whose append or sync fails
+// is closed for appends and its unsynced fragments fail; no index entry ever points at bytes
+// that are not durable (recovery drops an unindexed tail).
 //
 // Threading: see kvs::FragmentStore. The constructor runs recovery (blocking) and starts the
 // committer; the destructor commits what is queued, then stops it. retire_segment() and
 // drop_stream() are for the retention sweeper (blocking; they wait for an in-flight batch).
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -75,18 +80,43 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   // any more (the next fragment starts a new segment).
   void retire_segment(std::uint64_t stream_id, std::uint64_t segment_id);
   // Blocking. Closes the stream's open segment and fails every later fragment of the stream
-  // (resource_not_found); stream ids are never reused.
+  // (resource_not_found); stream ids are never reused. Fragments of the stream already in the
+  // pipeline are settled when it returns.
   void drop_stream(std::uint64_t stream_id);
 
  private:
   struct OpenSegment {
     SegmentFile file;
-    SegmentInfo info;       // as of this batch (uncommitted appends included)
+    SegmentInfo info;       // as of the last append (appends not yet durable included)
     SegmentInfo committed;  // as last written to the index
+    bool broken = false;    // a sync or index write failed: nothing more becomes durable here
   };
-  struct BatchItem;
+  // One fragment of a batch on its way through the pipeline.
+  struct BatchItem {
+    std::optional<kvs::Error> error;
+    bool duplicate = false;
+    std::size_t duplicate_of = SIZE_MAX;  // an earlier item of this batch with the same producer timestamp
+    kvs::FragmentRecord record;           // the new record, or the stored one for a duplicate
+    OpenSegment* segment = nullptr;       // kept alive by the job's `segments`
+    [[nodiscard]] bool writes() const { return !error && !duplicate; }
+  };
+  // A batch whose bytes are appended, waiting for the sync stage.
+  struct SyncJob {
+    std::vector<PendingFragment> batch;
+    std::vector<BatchItem> items;                              // one per batch entry
+    std::unordered_map<std::string, std::string> new_headers;  // key -> serialized HeaderRecord
+    std::vector<std::shared_ptr<OpenSegment>> segments;        // appended to by this job
+    std::vector<SegmentInfo> segment_infos;                    // each one's info after this job
+    std::uint64_t fragment_number_high_water = 0;
+    std::uint64_t next_segment_id = 0;
+  };
 
+  // Stage 1 (committer thread): checks, header dedup, appends; hands a SyncJob to the sync stage.
   void commit_batch(std::vector<PendingFragment>& batch);
+  // Stage 2 (sync thread): fdatasyncs, one index write and the callbacks for every job given.
+  void sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs);
+  // Blocks until everything submitted before the call has been through both stages.
+  void drain_pipeline();
   // The state_mutex_ holder's helpers (fragment_commit.cpp).
   void check_replays(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
   // True when `f` is longer than the stored fragment and begins with all of its bytes (the
@@ -95,7 +125,7 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   void check_free_space(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
   kvs::Result<std::uint64_t> resolve_header(std::uint64_t stream_id, const std::vector<std::uint8_t>& content,
                                             std::unordered_map<std::string, std::string>& new_headers);
-  kvs::Result<OpenSegment*> segment_for(std::uint64_t stream_id, std::uint64_t bytes);
+  kvs::Result<std::shared_ptr<OpenSegment>> segment_for(std::uint64_t stream_id, std::uint64_t bytes);
   kvs::Result<std::optional<kvs::FragmentRecord>> lookup_producer_timestamp(std::uint64_t stream_id, std::int64_t ms);
 
   std::shared_ptr<Database> db_;
@@ -103,14 +133,20 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   RecoveryReport recovery_;
   std::unique_ptr<FragmentNumberGenerator> numbers_;
 
-  std::mutex state_mutex_;  // guards the members below; held by the committer for a whole batch
-  std::unordered_map<std::uint64_t, OpenSegment> open_;
+  std::mutex state_mutex_;  // guards the members below and every OpenSegment's fields
+  // Shared: a segment closed for appends (rolled, retired, dropped) lives on in the sync jobs
+  // that still have to make its bytes durable.
+  std::unordered_map<std::uint64_t, std::shared_ptr<OpenSegment>> open_;
+  // (stream id, producer timestamp) of fragments appended but not yet through the sync stage: a
+  // replay of one of them waits for the sync stage, so the replay check finds it in the index.
+  std::multiset<std::pair<std::uint64_t, std::int64_t>> syncing_;
   std::unordered_set<std::uint64_t> dropped_;
   // Per stream: header content -> header_id, for contents known to be in the index.
   std::unordered_map<std::uint64_t, std::unordered_map<std::string, std::uint64_t>> header_ids_;
   std::uint64_t next_segment_id_ = 1;
 
-  std::unique_ptr<GroupCommitter> committer_;  // declared last: stopped before the rest goes
+  std::unique_ptr<BatchWorker<std::unique_ptr<SyncJob>>> syncer_;  // stopped after the committer
+  std::unique_ptr<GroupCommitter> committer_;                      // declared last: stopped before the rest goes
 };
 
 }  // namespace kvsd::storage

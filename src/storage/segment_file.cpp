@@ -49,7 +49,9 @@ SegmentFile::SegmentFile(SegmentFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       segment_id_(other.segment_id_),
-      size_(other.size_) {}
+      size_(other.size_),
+      created_stream_dir_(other.created_stream_dir_),
+      entries_durable_(other.entries_durable_) {}
 
 SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
   if (this != &other) {
@@ -58,6 +60,8 @@ SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
     path_ = std::move(other.path_);
     segment_id_ = other.segment_id_;
     size_ = other.size_;
+    created_stream_dir_ = other.created_stream_dir_;
+    entries_durable_ = other.entries_durable_;
   }
   return *this;
 }
@@ -70,18 +74,13 @@ kvs::Result<SegmentFile> SegmentFile::create(const std::filesystem::path& blobs_
                                              std::uint64_t segment_id) {
   const auto dir = stream_blob_dir(blobs_dir, stream_id);
   std::error_code ec;
-  if (std::filesystem::create_directories(dir, ec)) {
-    auto ok = fsync_dir(blobs_dir);
-    if (!ok) return ok.error();
-  } else if (ec) {
-    return kvs::Error{kvs::errc::internal, "create directory " + dir.string() + ": " + ec.message()};
-  }
+  const bool created_dir = std::filesystem::create_directories(dir, ec);
+  if (ec) return kvs::Error{kvs::errc::internal, "create directory " + dir.string() + ": " + ec.message()};
   auto path = segment_path(blobs_dir, stream_id, segment_id);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("create", path, errno);
   SegmentFile file(fd, std::move(path), segment_id);
-  auto ok = fsync_dir(dir);
-  if (!ok) return ok.error();
+  file.created_stream_dir_ = created_dir;
   return file;
 }
 
@@ -110,11 +109,31 @@ kvs::Status SegmentFile::truncate(std::uint64_t size) {
 
 kvs::Status SegmentFile::sync() {
   if (::fdatasync(fd_) != 0) return os_error("fdatasync", path_, errno);
+  if (!entries_durable_) {
+    const auto stream_dir = path_.parent_path();
+    auto ok = fsync_dir(stream_dir);
+    if (ok && created_stream_dir_) ok = fsync_dir(stream_dir.parent_path());
+    if (!ok) return ok.error();
+    entries_durable_ = true;
+  }
+  return kvs::Unit{};
+}
+
+kvs::Status SegmentFile::sync_file_system() {
+  if (::syncfs(fd_) != 0) return os_error("syncfs for", path_, errno);
   return kvs::Unit{};
 }
 
 std::vector<kvs::Status> sync_all(const std::vector<SegmentFile*>& files, std::size_t max_threads) {
   std::vector<kvs::Status> out(files.size(), kvs::Status(kvs::Unit{}));
+  if (files.size() >= kSyncfsFrom) {
+    const auto status = files.front()->sync_file_system();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      out[i] = status;
+      if (status) files[i]->entries_durable_ = true;  // the journal commit covered them
+    }
+    return out;
+  }
   if (files.size() <= 1 || max_threads <= 1) {
     for (std::size_t i = 0; i < files.size(); ++i) out[i] = files[i]->sync();
     return out;

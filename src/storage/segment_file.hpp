@@ -7,6 +7,7 @@
 // several files on helper threads and returns when all are done.
 // Errors: kvs::errc::internal with the failing call and strerror.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -27,8 +28,10 @@ kvs::Status fsync_dir(const std::filesystem::path& dir);
 
 class SegmentFile {
  public:
-  // Creates a new, empty segment file (failing if it exists) and makes its directory entry
-  // durable (creating the stream directory when needed).
+  // Creates a new, empty segment file (failing if it exists), and the stream directory when
+  // needed. Nothing is synced here: the directory entries become durable with the file's first
+  // sync (sync() or sync_all()), so creating segments for many streams costs no extra journal
+  // commits on the committer thread.
   static kvs::Result<SegmentFile> create(const std::filesystem::path& blobs_dir, std::uint64_t stream_id,
                                          std::uint64_t segment_id);
 
@@ -43,7 +46,11 @@ class SegmentFile {
   kvs::Result<std::uint64_t> append(std::span<const std::uint8_t> bytes);
   // Cuts the file back to `size` bytes (rolling back appends that were not indexed).
   kvs::Status truncate(std::uint64_t size);
+  // fdatasync; the first one also fsyncs the directories created with the file.
   kvs::Status sync();
+  // syncfs(2) of the file system holding this file: every dirty file on it is written and the
+  // journal committed in one call (errors of any file on it are reported, Linux >= 5.8).
+  kvs::Status sync_file_system();
 
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
   [[nodiscard]] std::uint64_t segment_id() const noexcept { return segment_id_; }
@@ -51,14 +58,20 @@ class SegmentFile {
 
  private:
   SegmentFile(int fd, std::filesystem::path path, std::uint64_t segment_id);
+  friend std::vector<kvs::Status> sync_all(const std::vector<SegmentFile*>& files, std::size_t max_threads);
   int fd_ = -1;
   std::filesystem::path path_;
   std::uint64_t segment_id_ = 0;
   std::uint64_t size_ = 0;
+  bool created_stream_dir_ = false;  // create() made the stream directory too
+  bool entries_durable_ = false;     // the directory entries are synced
 };
 
-// fdatasyncs every file, in parallel on up to `max_threads` threads when there is more than one.
-// Returns one status per file, in order.
+// Makes every file durable; returns one status per file, in order. Up to kSyncfsFrom files get
+// an fdatasync each, in parallel on up to `max_threads` threads; more files than that (many
+// streams in one group commit) share one syncfs of their file system, which costs one journal
+// commit instead of one per file. (They all live in one blob directory, so one file system.)
+inline constexpr std::size_t kSyncfsFrom = 16;
 std::vector<kvs::Status> sync_all(const std::vector<SegmentFile*>& files, std::size_t max_threads);
 
 // pread of `size` bytes at `offset` of a segment file. Errors: internal (missing file, short read).

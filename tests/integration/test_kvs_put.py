@@ -104,6 +104,16 @@ class KvsPutTest(ServerTestCase):
         with open(summary) as f:
             self.assertEqual(json.load(f)["fragments_persisted"], 2)
 
+    def test_stagger_spreads_the_producer_starts(self):
+        # producer i of 3 starts i * 3 / 3 s late: the last one 2 s after the first
+        p, s = self.run_put("--stream", "kp-stagger", "--pattern", "1", "--streams", "3", "--stagger", "3")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(s["fragments_persisted"], 3)
+        self.assertGreaterEqual(s["duration_seconds"], 2.0)
+        p, _ = self.run_put("--stream", "x", "--pattern", "1", "--stagger", "-1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--stagger takes seconds", p.stderr)
+
     def test_preload_reads_the_input_first(self):
         dump = os.path.join(self.tmp.name, "pre.mkv")
         p, s = self.run_put("--stream", "kp-preload", "--pattern", "3", "--preload", "--dump", dump)

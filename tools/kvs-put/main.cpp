@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     pc.stream_name = n == 1 ? opt.stream : opt.stream + "-" + std::to_string(i);
     names[static_cast<std::size_t>(i)] = pc.stream_name;
     pc.retention_hours = opt.retention_hours;
+    pc.start_delay = std::chrono::milliseconds(static_cast<std::int64_t>(opt.stagger_seconds * 1000 * i / n));
     pc.put_media.timecode_type = opt.timecode_type;
     pc.put_media.realtime = opt.realtime;
     pc.put_media.eofr = opt.eofr;

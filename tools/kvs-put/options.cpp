@@ -32,7 +32,8 @@ bool parse_number(const std::string& s, double& out) {
 
 std::string usage() {
   return "usage: kvs-put --endpoint URL --stream NAME (--input FILE|- | --pattern SECONDS [--audio])\n"
-         "               [--realtime] [--preload] [--streams N] [--retention-hours H] [--ca PEM] [--region R]\n"
+         "               [--realtime] [--preload] [--streams N [--stagger SECONDS]] [--retention-hours H] [--ca PEM] "
+         "[--region R]\n"
          "               [--access-key K --secret-key S | --credentials-file PATH]\n"
          "               [--timecode-type ABSOLUTE|RELATIVE] [--eofr] [--summary-json PATH] [--dump FILE]\n"
          "               [--ack-timeout SECONDS] [--quiet]\n"
@@ -79,6 +80,12 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
         return std::nullopt;
       }
       o.streams = static_cast<int>(n);
+    } else if (arg == "--stagger") {
+      if (!value(v)) return std::nullopt;
+      if (!parse_number(v, o.stagger_seconds) || o.stagger_seconds < 0 || o.stagger_seconds > 3600) {
+        error = "--stagger takes seconds in [0, 3600]";
+        return std::nullopt;
+      }
     } else if (arg == "--retention-hours") {
       double n = 0;
       if (!value(v)) return std::nullopt;

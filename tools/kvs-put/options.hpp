@@ -18,6 +18,7 @@ struct Options {
   bool realtime = false;       // pace frames by their timestamps
   bool preload = false;        // read the whole input before connecting (measures the server, not the demuxer)
   int streams = 1;             // parallel producers NAME-0..NAME-(N-1) when > 1
+  double stagger_seconds = 0;  // producer i starts i * stagger / N seconds late (not in lockstep)
   int retention_hours = 2;     // CreateStream DataRetentionInHours
   std::string ca;              // PEM file of trusted CAs (https)
   std::string region;          // SigV4 region

@@ -48,6 +48,11 @@ asio::awaitable<SessionResult> run_producer(const ClientContext& ctx, const Endp
   const std::string& name = config.stream_name;
   int retention = config.retention_hours;
   asio::steady_timer delay(co_await asio::this_coro::executor);
+  if (config.start_delay.count() > 0) {
+    delay.expires_after(config.start_delay);
+    auto [ec] = co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+  }
 
   bool exists = false;
   for (int attempt = 0; attempt < kDescribeAttempts; ++attempt) {

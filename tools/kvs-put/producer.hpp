@@ -4,6 +4,7 @@
 // (PUT_MEDIA); then one PutMedia session.
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <string>
 
 #include "put_media_session.hpp"
@@ -12,8 +13,9 @@ namespace kvsput {
 
 struct ProducerConfig {
   std::string stream_name;
-  int retention_hours = 2;   // for CreateStream; an existing stream's own retention decides PERSISTED
-  PutMediaConfig put_media;  // stream_name and wait_persisted are filled in by run_producer
+  int retention_hours = 2;                   // for CreateStream; an existing stream's own retention decides PERSISTED
+  PutMediaConfig put_media;                  // stream_name and wait_persisted are filled in by run_producer
+  std::chrono::milliseconds start_delay{0};  // wait this long before the first request
 };
 
 boost::asio::awaitable<SessionResult> run_producer(const ClientContext& ctx, const Endpoint& control_plane,

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
@@ -369,6 +371,51 @@ TEST_F(FragmentStoreTest, FreeSpaceFloorFailsWithoutIndexEntries) {
   auto ok = h_.persist(h_.fragment(1, 777, 777));
   ASSERT_TRUE(ok.has_value());
   EXPECT_FALSE(ok->duplicate);
+}
+
+TEST_F(FragmentStoreTest, ManyStreamsMadeDurableTogetherSurviveReopen) {
+  // Hold the sync stage inside a callback, so the next fragments of 20 streams are appended and
+  // then made durable in one round (more segments than kSyncfsFrom: one syncfs for all).
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  h_.store->persist_async(h_.fragment(99, 1, 1), [&](kvs::Result<kvs::PersistOutcome>) {
+    entered.set_value();
+    release_future.wait();
+  });
+  entered.get_future().wait();
+  constexpr int kStreams = 20;
+  static_assert(kStreams > static_cast<int>(kSyncfsFrom));
+  std::vector<std::promise<kvs::Result<kvs::PersistOutcome>>> done(kStreams);
+  for (int i = 0; i < kStreams; ++i) {
+    h_.store->persist_async(h_.fragment(100 + i, 5000 + i, 5000 + i, 3000),
+                            [&done, i](auto r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+  }
+  // Wait until the committer has appended all of them (each stream has its segment file).
+  for (int tries = 0; tries < 500; ++tries) {
+    int present = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(h_.options.blobs_dir))
+      if (e.is_regular_file() && e.file_size() >= 3000) ++present;
+    if (present >= kStreams) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  release.set_value();
+  std::vector<kvs::FragmentRecord> records;
+  for (auto& p : done) {
+    auto r = p.get_future().get();
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_FALSE(r->duplicate);
+    records.push_back(r->record);
+  }
+  h_.open();  // a restart: recovery must find every record's bytes
+  for (int i = 0; i < kStreams; ++i) {
+    const auto all = h_.list_all(static_cast<std::uint64_t>(100 + i));
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].fragment_number, records[static_cast<std::size_t>(i)].fragment_number);
+    const auto stream = static_cast<std::uint64_t>(100 + i);
+    EXPECT_EQ(h_.store->read_cluster(all[0]).value(),
+              make_bytes(static_cast<std::uint64_t>(5000 + i) ^ (stream << 40), 3000));
+  }
 }
 
 TEST_F(FragmentStoreTest, ReopenKeepsDataAndNumbersKeepIncreasing) {
