@@ -3,19 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "kvs/hex.hpp"
+
 namespace kvsd::auth {
 namespace {
 
 bool is_unreserved(unsigned char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
          c == '.' || c == '~';
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
@@ -75,8 +70,8 @@ std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && kvs::hex_digit_value(s[i + 1]) >= 0 && kvs::hex_digit_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(kvs::hex_digit_value(s[i + 1]) * 16 + kvs::hex_digit_value(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);

@@ -3,18 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "kvs/hex.hpp"
+
 namespace kvsd::http {
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 void ChunkedDecoder::fail(std::string why) {
   state_ = State::failed;
@@ -37,7 +28,7 @@ void ChunkedDecoder::end_size_line() {
   std::uint64_t size = 0;
   std::size_t i = 0;
   for (; i < text.size(); ++i) {
-    const int v = hex_value(text[i]);
+    const int v = kvs::hex_digit_value(text[i]);
     if (v < 0) break;
     if (size > (kMaxChunkSize >> 4)) return fail("chunk size too large");
     size = (size << 4) | static_cast<std::uint64_t>(v);
