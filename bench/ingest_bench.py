@@ -102,6 +102,7 @@ def single_stream(tmp, fast):
     rates, cpus, dds = [], [], []
     for i in range(REPEATS):
         data = tempfile.mkdtemp(dir=tmp)
+        os.sync()  # no writeback of earlier runs (or of the inputs) competes with this one
         dds.append(dd_rate(data))
         with server(data) as srv:
             rc, summary, wall, cpu = run_kvs_put(srv, ["--stream", f"fast-{i}", "--input", fast, "--preload"],
@@ -125,6 +126,7 @@ def many_streams(tmp, rt, stagger):
     """stagger > 0: producer i starts i * stagger / N s late, so fragment ends are spread over the
     second as in a real fleet; 0: every stream in lockstep (all fragments end at the same instant)."""
     data = tempfile.mkdtemp(dir=tmp)
+    os.sync()  # the inputs and earlier runs are written back before this one starts
     with server(data) as srv:
         rc, summary, wall, cpu = run_kvs_put(
             srv, ["--stream", "rt", "--streams", str(STREAMS), "--stagger", str(stagger), "--realtime", "--eofr",

@@ -294,7 +294,7 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
     }
   }
   // fdatasync only reads the descriptor; the committer may append to the same files meanwhile.
-  const auto synced = sync_all(files, options_.sync_threads);
+  const auto synced = sync_pool_->sync(files);
 
   // Closes a segment for appends: nothing more in it becomes durable.
   auto close_segment = [this](const std::shared_ptr<OpenSegment>& seg) {

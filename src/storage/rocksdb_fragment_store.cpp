@@ -57,6 +57,7 @@ RocksDbFragmentStore::RocksDbFragmentStore(std::shared_ptr<Database> db, Fragmen
   if (!next_segment) throw std::runtime_error(next_segment.error().message);
   next_segment_id_ = next_segment.value();
   numbers_ = std::make_unique<FragmentNumberGenerator>(high_water.value(), options_.now_us);
+  sync_pool_ = std::make_unique<SyncPool>(options_.sync_threads);
   syncer_ = std::make_unique<BatchWorker<std::unique_ptr<SyncJob>>>(
       [this](std::vector<std::unique_ptr<SyncJob>>& jobs) { sync_jobs(jobs); }, options_.max_batch);
   committer_ = std::make_unique<GroupCommitter>([this](std::vector<PendingFragment>& b) { commit_batch(b); },

@@ -44,7 +44,7 @@ struct FragmentStoreOptions {
   std::int64_t segment_max_age_ms = 60LL * 60 * 1000;  // ... or once it is this old
   std::uint64_t min_free_bytes = 256ULL << 20;         // refuse writes that would go below this
   std::size_t max_batch = 1024;                        // fragments per group commit
-  std::size_t sync_threads = 4;                        // parallel fdatasyncs per batch
+  std::size_t sync_threads = 32;                       // threads of the SyncPool
   std::size_t max_list_limit = 10000;                  // cap on FragmentQuery::limit
   std::function<std::int64_t()> now_ms;                // epoch ms (segment age); default system clock
   std::function<std::uint64_t()> now_us;               // epoch us (fragment numbers); default system clock
@@ -145,6 +145,7 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   std::unordered_map<std::uint64_t, std::unordered_map<std::string, std::uint64_t>> header_ids_;
   std::uint64_t next_segment_id_ = 1;
 
+  std::unique_ptr<SyncPool> sync_pool_;                            // used by the sync stage
   std::unique_ptr<BatchWorker<std::unique_ptr<SyncJob>>> syncer_;  // stopped after the committer
   std::unique_ptr<GroupCommitter> committer_;                      // declared last: stopped before the rest goes
 };

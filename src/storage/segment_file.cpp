@@ -119,34 +119,58 @@ kvs::Status SegmentFile::sync() {
   return kvs::Unit{};
 }
 
-kvs::Status SegmentFile::sync_file_system() {
-  if (::syncfs(fd_) != 0) return os_error("syncfs for", path_, errno);
-  return kvs::Unit{};
+SyncPool::SyncPool(std::size_t threads) {
+  for (std::size_t i = 1; i < threads; ++i) helpers_.emplace_back([this] { help(); });
 }
 
-std::vector<kvs::Status> sync_all(const std::vector<SegmentFile*>& files, std::size_t max_threads) {
-  std::vector<kvs::Status> out(files.size(), kvs::Status(kvs::Unit{}));
-  if (files.size() >= kSyncfsFrom) {
-    const auto status = files.front()->sync_file_system();
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      out[i] = status;
-      if (status) files[i]->entries_durable_ = true;  // the journal commit covered them
-    }
-    return out;
+SyncPool::~SyncPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
   }
-  if (files.size() <= 1 || max_threads <= 1) {
+  wake_.notify_all();
+  for (auto& t : helpers_) t.join();
+}
+
+void SyncPool::work() {
+  const auto& files = *files_;
+  for (auto i = next_.fetch_add(1); i < files.size(); i = next_.fetch_add(1)) (*out_)[i] = files[i]->sync();
+}
+
+void SyncPool::help() {
+  std::uint64_t seen = 0;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || round_ != seen; });
+    if (stopping_) return;
+    seen = round_;
+    lock.unlock();
+    work();
+    lock.lock();
+    if (--busy_helpers_ == 0) done_.notify_one();
+  }
+}
+
+std::vector<kvs::Status> SyncPool::sync(const std::vector<SegmentFile*>& files) {
+  std::vector<kvs::Status> out(files.size(), kvs::Status(kvs::Unit{}));
+  if (files.size() <= 1 || helpers_.empty()) {
     for (std::size_t i = 0; i < files.size(); ++i) out[i] = files[i]->sync();
     return out;
   }
-  const std::size_t threads = std::min(max_threads, files.size());
-  std::vector<std::thread> workers;
-  workers.reserve(threads - 1);
-  auto work = [&](std::size_t first) {
-    for (std::size_t i = first; i < files.size(); i += threads) out[i] = files[i]->sync();
-  };
-  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work, t);
-  work(0);
-  for (auto& w : workers) w.join();
+  {
+    std::lock_guard lock(mutex_);
+    files_ = &files;
+    out_ = &out;
+    next_ = 0;
+    busy_helpers_ = helpers_.size();
+    ++round_;
+  }
+  wake_.notify_all();
+  work();
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [&] { return busy_helpers_ == 0; });
+  files_ = nullptr;
+  out_ = nullptr;
   return out;
 }
 

@@ -375,7 +375,7 @@ TEST_F(FragmentStoreTest, FreeSpaceFloorFailsWithoutIndexEntries) {
 
 TEST_F(FragmentStoreTest, ManyStreamsMadeDurableTogetherSurviveReopen) {
   // Hold the sync stage inside a callback, so the next fragments of 20 streams are appended and
-  // then made durable in one round (more segments than kSyncfsFrom: one syncfs for all).
+  // then made durable in one round (parallel fdatasyncs of 20 new segments).
   std::promise<void> entered;
   std::promise<void> release;
   auto release_future = release.get_future().share();
@@ -385,7 +385,6 @@ TEST_F(FragmentStoreTest, ManyStreamsMadeDurableTogetherSurviveReopen) {
   });
   entered.get_future().wait();
   constexpr int kStreams = 20;
-  static_assert(kStreams > static_cast<int>(kSyncfsFrom));
   std::vector<std::promise<kvs::Result<kvs::PersistOutcome>>> done(kStreams);
   for (int i = 0; i < kStreams; ++i) {
     h_.store->persist_async(h_.fragment(100 + i, 5000 + i, 5000 + i, 3000),
