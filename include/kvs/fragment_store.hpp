@@ -138,10 +138,11 @@ class FragmentStore {
   // The newest fragment of the stream, if any.
   virtual Result<std::optional<FragmentRecord>> latest(std::uint64_t stream_id) = 0;
   virtual Result<std::vector<std::uint8_t>> read_cluster(const FragmentRecord& record) = 0;
-  // Blocking: opens the cluster's segment file and reads the range into the page cache, so that a
-  // send from the file straight after (sendfile) finds the bytes there. An error when the file
-  // is gone or shorter than the record.
-  virtual Result<ClusterFile> open_cluster(const FragmentRecord& record) = 0;
+  // Blocking: opens the clusters' segment files (each file once, however many of the records it
+  // holds) and reads the ranges into the page cache, so that sends from the files straight after
+  // (sendfile) find the bytes there. One ClusterFile per record, in order. An error when a file
+  // is gone or shorter than a record.
+  virtual Result<std::vector<ClusterFile>> open_clusters(const std::vector<FragmentRecord>& records) = 0;
   virtual Result<std::vector<std::uint8_t>> read_header(std::uint64_t stream_id, std::uint64_t header_id) = 0;
 };
 

@@ -95,11 +95,9 @@ std::shared_ptr<PendingRead> start_read(asio::thread_pool& pool, const asio::any
         if (!hdr) return hdr.error();
         b.headers.emplace(id, std::move(*hdr));
       }
-      for (const auto& f : slice) {
-        auto c = store.open_cluster(f);
-        if (!c) return c.error();
-        b.clusters.push_back(std::move(*c));
-      }
+      auto clusters = store.open_clusters(slice);
+      if (!clusters) return clusters.error();
+      b.clusters = std::move(*clusters);
       return b;
     };
     auto r = read();

@@ -125,14 +125,8 @@ class Upload {
     std::size_t size = std::max<std::size_t>(ctx_.read_buffer_bytes, 4096);
     auto buf = std::make_unique_for_overwrite<std::byte[]>(size);
     int full_reads = 0;
-    std::size_t grow_to = 0;
     while (!stopped_ && !state_->failed && !state_->writer_failed) {
       auto r = co_await req.body->read_some(std::span<std::byte>(buf.get(), size));
-      if (r.bytes == size && size < ctx_.max_read_buffer_bytes && ++full_reads >= kFullReadsBeforeGrowing) {
-        // Grown after this read is parsed: the parser has copied what it keeps by then.
-        grow_to = std::min(size * 2, ctx_.max_read_buffer_bytes);
-        full_reads = 0;
-      }
       if (r.ec) {
         // Reset, stall timeout or broken framing: the open fragment is incomplete and dropped
         // (the producer replays it on its next connection).
@@ -151,9 +145,12 @@ class Upload {
       auto err = parser_.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.get()), r.bytes));
       co_await handle_events();
       if (err) fail_with(*err);
-      if (grow_to > size) {
-        size = grow_to;
+      // A sender that keeps filling the buffer gets a larger one (the parser has copied what it
+      // keeps from this one by now).
+      if (r.bytes == size && size < ctx_.max_read_buffer_bytes && ++full_reads >= kFullReadsBeforeGrowing) {
+        size = std::min(size * 2, ctx_.max_read_buffer_bytes);
         buf = std::make_unique_for_overwrite<std::byte[]>(size);
+        full_reads = 0;
       }
     }
   }

@@ -112,21 +112,16 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::span<const std::uint8_t> in, std:
         break;
       }
       case State::data_cr:
-        if (rest[0] != '\r') {
+      case State::data_lf: {
+        const bool cr = state_ == State::data_cr;
+        if (rest[0] != (cr ? '\r' : '\n')) {
           fail("chunk data is not followed by CRLF");
           break;
         }
         ++pos;
-        state_ = State::data_lf;
+        state_ = cr ? State::data_lf : State::size_line;
         break;
-      case State::data_lf:
-        if (rest[0] != '\n') {
-          fail("chunk data is not followed by CRLF");
-          break;
-        }
-        ++pos;
-        state_ = State::size_line;
-        break;
+      }
     }
   }
   step.consumed = pos;

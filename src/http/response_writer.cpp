@@ -30,28 +30,27 @@ asio::awaitable<error_code> ResponseWriter::start(unsigned status, Headers heade
   co_return ec;
 }
 
-asio::awaitable<error_code> ResponseWriter::write(std::string_view data) {
-  if (failed_ || !started() || finished_) co_return asio::error::operation_not_supported;
-  if (data.empty()) co_return error_code{};
-  error_code ec = co_await do_write(data);
+error_code ResponseWriter::counted(error_code ec, std::uint64_t bytes) {
   if (ec) {
     failed_ = true;
   } else {
-    body_bytes_ += data.size();
+    body_bytes_ += bytes;
   }
-  co_return ec;
+  return ec;
+}
+
+asio::awaitable<error_code> ResponseWriter::write(std::string_view data) {
+  if (failed_ || !started() || finished_) co_return asio::error::operation_not_supported;
+  if (data.empty()) co_return error_code{};
+  const error_code ec = co_await do_write(data);  // (g++ 12: no co_await inside co_return's operand)
+  co_return counted(ec, data.size());
 }
 
 asio::awaitable<error_code> ResponseWriter::write_file(FileRange range) {
   if (failed_ || !started() || finished_) co_return asio::error::operation_not_supported;
   if (range.size == 0) co_return error_code{};
-  error_code ec = co_await do_write_file(range);
-  if (ec) {
-    failed_ = true;
-  } else {
-    body_bytes_ += range.size;
-  }
-  co_return ec;
+  const error_code ec = co_await do_write_file(range);
+  co_return counted(ec, range.size);
 }
 
 asio::awaitable<error_code> ResponseWriter::do_write_file(FileRange range) {

@@ -33,7 +33,7 @@ class ResponseWriter {
   boost::asio::awaitable<boost::system::error_code> write(std::string_view data);
   // Like write() with the file's bytes (one chunk on HTTP/1.1). Cleartext HTTP/1.1 sends them
   // with sendfile, never copying them through user space; other transports read them in pieces.
-  // The bytes should be in the page cache (FragmentStore::open_cluster): reading them here
+  // The bytes should be in the page cache (FragmentStore::open_clusters): reading them here
   // blocks the I/O thread otherwise. A file shorter than the range is an I/O error.
   boost::asio::awaitable<boost::system::error_code> write_file(FileRange range);
   boost::asio::awaitable<boost::system::error_code> finish();
@@ -61,6 +61,8 @@ class ResponseWriter {
 
  private:
   Headers merged(Headers headers) const;
+  // After a body write of `bytes`: a failure kills the exchange, a success counts the bytes.
+  boost::system::error_code counted(boost::system::error_code ec, std::uint64_t bytes);
 
   Headers defaults_;
   unsigned status_ = 0;

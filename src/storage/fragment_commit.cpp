@@ -20,10 +20,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <optional>
 #include <span>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "storage/index_ops.hpp"
@@ -201,6 +202,7 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
   auto job = std::make_unique<SyncJob>();
   job->items.resize(batch.size());
   auto& items = job->items;
+  std::unordered_set<const OpenSegment*> appended_to;
   {
     std::lock_guard lock(state_mutex_);
     check_replays(batch, items);
@@ -240,8 +242,7 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
       r.tracks = std::move(f.tracks);
       r.metadata = std::move(f.metadata);
       item.segment = &segment;
-      if (std::find(job->segments.begin(), job->segments.end(), seg.value()) == job->segments.end())
-        job->segments.push_back(seg.value());
+      if (appended_to.insert(&segment).second) job->segments.push_back(seg.value());
       auto& info = segment.info;
       info.size_bytes = segment.file.size();
       info.fragment_count += 1;
@@ -268,14 +269,15 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
   // Every segment appended to by these jobs, with its info after the last of them.
   std::vector<std::shared_ptr<OpenSegment>> segments;
   std::vector<SegmentInfo> infos;
+  std::unordered_map<const OpenSegment*, std::size_t> index;
   for (const auto& job : jobs) {
     for (std::size_t i = 0; i < job->segments.size(); ++i) {
-      const auto it = std::find(segments.begin(), segments.end(), job->segments[i]);
-      if (it == segments.end()) {
+      const auto [it, added] = index.emplace(job->segments[i].get(), segments.size());
+      if (added) {
         segments.push_back(job->segments[i]);
         infos.push_back(job->segment_infos[i]);
       } else {
-        infos[static_cast<std::size_t>(it - segments.begin())] = job->segment_infos[i];
+        infos[it->second] = job->segment_infos[i];
       }
     }
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -195,9 +196,23 @@ kvs::Result<std::vector<std::uint8_t>> RocksDbFragmentStore::read_cluster(const 
                             record.size_bytes);
 }
 
-kvs::Result<kvs::ClusterFile> RocksDbFragmentStore::open_cluster(const kvs::FragmentRecord& record) {
-  return open_segment_range(segment_path(options_.blobs_dir, record.stream_id, record.segment_id), record.offset,
-                            record.size_bytes);
+kvs::Result<std::vector<kvs::ClusterFile>> RocksDbFragmentStore::open_clusters(
+    const std::vector<kvs::FragmentRecord>& records) {
+  std::map<std::pair<std::uint64_t, std::uint64_t>, OpenedSegment> opened;  // (stream, segment) ->
+  std::vector<kvs::ClusterFile> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    auto it = opened.find({r.stream_id, r.segment_id});
+    if (it == opened.end()) {
+      auto seg = open_segment(segment_path(options_.blobs_dir, r.stream_id, r.segment_id));
+      if (!seg) return seg.error();
+      it = opened.emplace(std::make_pair(r.stream_id, r.segment_id), std::move(seg.value())).first;
+    }
+    auto cluster = it->second.range(r.offset, r.size_bytes);
+    if (!cluster) return cluster.error();
+    out.push_back(std::move(cluster.value()));
+  }
+  return out;
 }
 
 kvs::Result<std::vector<std::uint8_t>> RocksDbFragmentStore::read_header(std::uint64_t stream_id,

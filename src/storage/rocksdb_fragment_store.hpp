@@ -29,9 +29,9 @@
 #include <vector>
 
 #include "kvs/fragment_store.hpp"
+#include "storage/batch_worker.hpp"
 #include "storage/database.hpp"
 #include "storage/fragment_numbers.hpp"
-#include "storage/group_committer.hpp"
 #include "storage/record_codec.hpp"
 #include "storage/recovery.hpp"
 #include "storage/segment_file.hpp"
@@ -73,7 +73,7 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
                                                            std::size_t limit) override;
   kvs::Result<std::optional<kvs::FragmentRecord>> latest(std::uint64_t stream_id) override;
   kvs::Result<std::vector<std::uint8_t>> read_cluster(const kvs::FragmentRecord& record) override;
-  kvs::Result<kvs::ClusterFile> open_cluster(const kvs::FragmentRecord& record) override;
+  kvs::Result<std::vector<kvs::ClusterFile>> open_clusters(const std::vector<kvs::FragmentRecord>& records) override;
   kvs::Result<std::vector<std::uint8_t>> read_header(std::uint64_t stream_id, std::uint64_t header_id) override;
 
   // Blocking. Closes the segment if it is the stream's open one, so nothing is appended to it

@@ -195,18 +195,21 @@ kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem:
   return out;
 }
 
-kvs::Result<kvs::ClusterFile> open_segment_range(const std::filesystem::path& path, std::uint64_t offset,
-                                                 std::uint64_t size) {
+kvs::Result<OpenedSegment> open_segment(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return os_error("open", path, errno);
-  auto handle = std::make_shared<const kvs::FileHandle>(fd);
+  OpenedSegment seg{std::make_shared<const kvs::FileHandle>(fd), path, 0};
   struct stat st {};
   if (::fstat(fd, &st) != 0) return os_error("stat", path, errno);
-  if (static_cast<std::uint64_t>(st.st_size) < offset + size)
-    return kvs::Error{kvs::errc::internal, "short segment " + path.string()};
+  seg.size = static_cast<std::uint64_t>(st.st_size);
+  return seg;
+}
+
+kvs::Result<kvs::ClusterFile> OpenedSegment::range(std::uint64_t offset, std::uint64_t bytes) const {
+  if (size < offset + bytes) return kvs::Error{kvs::errc::internal, "short segment " + path.string()};
   // Best effort: a failed readahead only means the send reads from the disk itself.
-  (void)::readahead(fd, static_cast<off64_t>(offset), size);
-  return kvs::ClusterFile{std::move(handle), offset, size};
+  (void)::readahead(file->fd(), static_cast<off64_t>(offset), bytes);
+  return kvs::ClusterFile{file, offset, bytes};
 }
 
 }  // namespace kvsd::storage

@@ -106,9 +106,17 @@ class SyncPool {
 kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem::path& path, std::uint64_t offset,
                                                           std::uint64_t size);
 
-// Opens a segment file read-only for `size` bytes at `offset` and reads them into the page cache
-// (readahead). Errors: internal (missing file, or shorter than offset + size).
-kvs::Result<kvs::ClusterFile> open_segment_range(const std::filesystem::path& path, std::uint64_t offset,
-                                                 std::uint64_t size);
+// A segment file opened read-only, with its size at open.
+struct OpenedSegment {
+  std::shared_ptr<const kvs::FileHandle> file;
+  std::filesystem::path path;
+  std::uint64_t size = 0;
+  // `size` bytes at `offset`, read into the page cache (readahead). Error: internal when the file
+  // is shorter than offset + size.
+  [[nodiscard]] kvs::Result<kvs::ClusterFile> range(std::uint64_t offset, std::uint64_t size) const;
+};
+
+// Errors: internal (missing file).
+kvs::Result<OpenedSegment> open_segment(const std::filesystem::path& path);
 
 }  // namespace kvsd::storage

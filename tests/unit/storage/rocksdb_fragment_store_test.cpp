@@ -55,8 +55,10 @@ TEST_F(FragmentStoreTest, PersistAndReadBackByteIdentical) {
     ASSERT_TRUE(bytes.has_value()) << bytes.error().message;
     EXPECT_EQ(bytes.value(), f.cluster_bytes);
     // The same bytes through the open file that zero-copy sends use.
-    auto opened = h_.store->open_cluster(r);
-    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    auto all_opened = h_.store->open_clusters({r});
+    ASSERT_TRUE(all_opened.has_value()) << all_opened.error().message;
+    ASSERT_EQ(all_opened->size(), 1u);
+    const auto* opened = &all_opened->front();
     ASSERT_EQ(opened->size, f.cluster_bytes.size());
     std::vector<std::uint8_t> via_file(opened->size);
     ASSERT_EQ(::pread(opened->file->fd(), via_file.data(), via_file.size(), static_cast<off_t>(opened->offset)),
@@ -79,17 +81,25 @@ TEST_F(FragmentStoreTest, PersistAndReadBackByteIdentical) {
   EXPECT_EQ(h_.store->read_header(7, 12345).error().code, kvs::errc::resource_not_found);
 }
 
-TEST_F(FragmentStoreTest, OpenClusterFailsForAMissingOrShortSegment) {
+TEST_F(FragmentStoreTest, OpenClustersSharesFilesAndFailsForAMissingOrShortSegment) {
   auto stored = h_.persist(h_.fragment(3, 1000, 2000, 4096));
   ASSERT_TRUE(stored.has_value());
   auto beyond = stored->record;
   beyond.size_bytes += 1;  // one byte past the end of the segment file
-  auto short_read = h_.store->open_cluster(beyond);
+  auto short_read = h_.store->open_clusters({stored->record, beyond});
   ASSERT_FALSE(short_read.has_value());
   EXPECT_NE(short_read.error().message.find("short segment"), std::string::npos);
   auto elsewhere = stored->record;
   elsewhere.segment_id += 1000;  // no such file
-  EXPECT_FALSE(h_.store->open_cluster(elsewhere).has_value());
+  EXPECT_FALSE(h_.store->open_clusters({elsewhere}).has_value());
+  // Two clusters of one segment share one open file.
+  auto second = h_.persist(h_.fragment(3, 3000, 4000, 100));
+  ASSERT_TRUE(second.has_value());
+  auto both = h_.store->open_clusters({stored->record, second->record});
+  ASSERT_TRUE(both.has_value());
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0].file, (*both)[1].file);
+  EXPECT_EQ((*both)[1].offset, second->record.offset);
 }
 
 TEST_F(FragmentStoreTest, SequentialReplayIsDuplicateAndNotStored) {
