@@ -75,7 +75,10 @@ struct IngestFragment {
   // The stream header in force (EBML + Segment header + Info + Tracks). The store keeps one
   // copy per distinct content per stream and records its id in the FragmentRecord.
   std::shared_ptr<const std::vector<std::uint8_t>> header;
+  // The cluster's bytes; when `staged_bytes` > 0, only those after the parts staged on `lane`.
   std::vector<std::uint8_t> cluster_bytes;
+  std::uint64_t lane = 0;          // from open_lane(); 0: none
+  std::uint64_t staged_bytes = 0;  // bytes of the cluster given to stage_async() before this
   std::uint64_t cluster_timecode = 0;
   std::int64_t producer_timestamp_ms = 0;
   std::int64_t server_timestamp_ms = 0;
@@ -127,6 +130,24 @@ class FragmentStore {
   // then replaces it under the same fragment number and server timestamp (duplicate=false).
   using PersistCallback = std::function<void(Result<PersistOutcome>)>;
   virtual void persist_async(IngestFragment fragment, PersistCallback done) = 0;
+
+  // Streaming appends: an upload hands a fragment's bytes over in parts as they arrive, so they
+  // are on their way to disk before the fragment is complete and only its last part is left to
+  // write and sync then. Never block.
+  // - open_lane(): a lane for one upload. A lane appends to a segment file no other lane appends
+  //   to, so a fragment's parts stay contiguous. 0: the store does not stage (the caller then
+  //   persists whole fragments).
+  // - stage_async(): the next part of the lane's open fragment of `stream_id`. Errors surface at
+  //   the fragment's persist.
+  // - persist_async() with `lane` and `staged_bytes` = the bytes staged for this fragment completes
+  //   it with the rest. It fails (internal) when the lane's parts did not all reach the segment.
+  //   Parts of a fragment that is never persisted, or turns out to be a replay, stay in the
+  //   segment unindexed until retention deletes the segment.
+  // - close_lane(): the upload ended (after its last persist_async or stage_async).
+  virtual std::uint64_t open_lane() { return 0; }
+  virtual void stage_async(std::uint64_t /*stream_id*/, std::uint64_t /*lane*/,
+                           std::shared_ptr<const std::vector<std::uint8_t>> /*part*/) {}
+  virtual void close_lane(std::uint64_t /*stream_id*/, std::uint64_t /*lane*/) {}
 
   // Blocking reads.
   virtual Result<std::optional<FragmentRecord>> get(std::uint64_t stream_id, const std::string& fragment_number) = 0;

@@ -31,6 +31,8 @@ PutMediaMetrics::PutMediaMetrics(obs::Registry& registry)
     : sessions(registry.gauge("kvsd_put_media_sessions", "PutMedia uploads in progress")),
       fragments(registry.counter("kvsd_ingest_fragments_total", "Fragments completed by result", {"result"})),
       bytes(registry.counter("kvsd_ingest_bytes_total", "PutMedia body bytes received")),
+      staged_bytes(registry.counter("kvsd_ingest_staged_bytes_total",
+                                    "Cluster bytes written as they arrived, before their fragment completed")),
       errors(registry.counter("kvsd_ingest_error_acks_total", "ERROR ACKs sent by ErrorId", {"error_id"})),
       persist_seconds(registry.histogram("kvsd_ingest_persist_seconds", "From RECEIVED to durable (PERSISTED)",
                                          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, {})) {}
@@ -125,6 +127,7 @@ class Upload {
     std::size_t size = std::max<std::size_t>(ctx_.read_buffer_bytes, 4096);
     auto buf = std::make_unique_for_overwrite<std::byte[]>(size);
     int full_reads = 0;
+    if (ctx_.stage_part_bytes > 0) lane_ = ctx_.fragments->open_lane();
     while (!stopped_ && !state_->failed && !state_->writer_failed) {
       auto r = co_await req.body->read_some(std::span<std::byte>(buf.get(), size));
       if (r.ec) {
@@ -142,9 +145,12 @@ class Upload {
       }
       state_->last_activity = Clock::now();
       if (ctx_.metrics) ctx_.metrics->bytes.with({}).inc(r.bytes);
+      // With a lane, a fragment's buffer holds at most what arrives between two parts.
+      if (lane_ != 0) parser_.limit_reserve(ctx_.stage_part_bytes + size);
       auto err = parser_.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.get()), r.bytes));
       co_await handle_events();
       if (err) fail_with(*err);
+      stage_open_fragment(ctx_.stage_part_bytes + size);
       // A sender that keeps filling the buffer gets a larger one (the parser has copied what it
       // keeps from this one by now).
       if (r.bytes == size && size < ctx_.max_read_buffer_bytes && ++full_reads >= kFullReadsBeforeGrowing) {
@@ -158,6 +164,11 @@ class Upload {
   // Waits until every fragment handed to the store has completed.
   asio::awaitable<void> wait_for_persists() {
     while (state_->in_flight > 0) co_await state_->reader_wake.wait();
+  }
+
+  // After the last persist: the store's lane for this upload is done.
+  void close_lane() {
+    if (lane_ != 0) ctx_.fragments->close_lane(stream_.stream_id, std::exchange(lane_, 0));
   }
 
  private:
@@ -175,6 +186,20 @@ class Upload {
         co_await complete_fragment(std::get<media::Fragment>(ev));
       }
     }
+  }
+
+  // Once enough of the open fragment is buffered, hands it to the store's lane, which writes it
+  // while the rest arrives. A replay of a stored fragment is not staged: it goes whole, so the
+  // store can compare it with the stored copy. The parts are kept until the fragment completes
+  // (the live feed hands the whole cluster to GetMedia readers).
+  void stage_open_fragment(std::size_t reserve) {
+    if (lane_ == 0 || stopped_ || state_->failed || !current_ || current_->duplicate) return;
+    if (parser_.buffered_cluster_bytes() < ctx_.stage_part_bytes) return;
+    auto part = std::make_shared<const std::vector<std::uint8_t>>(parser_.take_cluster_bytes(reserve));
+    current_->staged_bytes += part->size();
+    if (ctx_.metrics) ctx_.metrics->staged_bytes.with({}).inc(part->size());
+    current_->parts.push_back(part);
+    ctx_.fragments->stage_async(stream_.stream_id, lane_, std::move(part));
   }
 
   std::int64_t producer_timestamp_ms(std::uint64_t cluster_timecode) const {
@@ -228,6 +253,10 @@ class Upload {
     }
     auto cur = std::move(*current_);
     current_.reset();
+    if (f.taken_bytes != cur.staged_bytes) {
+      fail(kErrorInternal, "the fragment's staged bytes do not add up");
+      co_return;
+    }
     ack(AckType::received, cur.cluster_timecode, cur.fragment_number);
 
     // A replay (cur.duplicate) goes to the store too, under the stored fragment's number: the
@@ -239,6 +268,8 @@ class Upload {
     in.fragment_number = cur.fragment_number;
     in.header = header_;
     in.cluster_bytes = std::move(f.cluster_bytes);
+    in.lane = lane_;
+    in.staged_bytes = cur.staged_bytes;
     in.cluster_timecode = cur.cluster_timecode;
     in.producer_timestamp_ms = cur.producer_timestamp_ms;
     in.server_timestamp_ms = cur.server_timestamp_ms;
@@ -248,7 +279,7 @@ class Upload {
 
     const bool live = ctx_.live != nullptr && !cur.duplicate;
     if (live) {
-      ctx_.live->received(in.stream_id, in.fragment_number, [&in] {
+      ctx_.live->received(in.stream_id, in.fragment_number, [&in, &cur] {
         auto lf = std::make_shared<LiveFragment>();
         lf->record.stream_id = in.stream_id;
         lf->record.fragment_number = in.fragment_number;
@@ -256,11 +287,15 @@ class Upload {
         lf->record.producer_timestamp_ms = in.producer_timestamp_ms;
         lf->record.server_timestamp_ms = in.server_timestamp_ms;
         lf->record.duration_ms = in.duration_ms;
-        lf->record.size_bytes = in.cluster_bytes.size();
+        lf->record.size_bytes = in.staged_bytes + in.cluster_bytes.size();
         lf->record.tracks = in.tracks;
         lf->record.metadata = in.metadata;
         lf->header = in.header;
-        lf->cluster = std::make_shared<const std::vector<std::uint8_t>>(in.cluster_bytes);
+        auto whole = std::make_shared<std::vector<std::uint8_t>>();
+        whole->reserve(lf->record.size_bytes);
+        for (const auto& part : cur.parts) whole->insert(whole->end(), part->begin(), part->end());
+        whole->insert(whole->end(), in.cluster_bytes.begin(), in.cluster_bytes.end());
+        lf->cluster = std::move(whole);
         return std::shared_ptr<const LiveFragment>(std::move(lf));
       });
     }
@@ -369,6 +404,8 @@ class Upload {
     std::int64_t server_timestamp_ms = 0;
     std::string fragment_number;
     bool duplicate = false;
+    std::uint64_t staged_bytes = 0;  // handed to the store's lane so far
+    std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> parts;
   };
 
   const PutMediaContext& ctx_;
@@ -381,7 +418,8 @@ class Upload {
   std::uint64_t timecode_scale_ns_ = 1'000'000;
   std::optional<Current> current_;
   std::string error_ack_;
-  bool stopped_ = false;  // an ERROR is pending: read no further
+  std::uint64_t lane_ = 0;  // the store's lane for this upload; 0: none (whole fragments)
+  bool stopped_ = false;    // an ERROR is pending: read no further
 };
 
 // Writes queued ACKs one chunk each; sends IDLE while nothing happens; finishes the response
@@ -450,6 +488,7 @@ asio::awaitable<void> put_media(const PutMediaContext& ctx, http::Request& req, 
   Upload upload(ctx, std::move(params), std::move(*info), state);
   co_await upload.read_body(req);
   co_await upload.wait_for_persists();
+  upload.close_lane();
   if (auto err = upload.take_error_ack(); !err.empty() && !state->failed) {
     state->acks.push_back(std::move(err));
   }

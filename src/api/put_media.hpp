@@ -33,8 +33,9 @@ struct PutMediaMetrics {
   obs::Family<obs::Gauge>& sessions;
   obs::Family<obs::Counter>& fragments;  // label result: persisted, duplicate, failed
   obs::Family<obs::Counter>& bytes;
-  obs::Family<obs::Counter>& errors;      // label error_id
-  obs::HistogramFamily& persist_seconds;  // RECEIVED -> durable
+  obs::Family<obs::Counter>& staged_bytes;  // cluster bytes handed to the store before their fragment completed
+  obs::Family<obs::Counter>& errors;        // label error_id
+  obs::HistogramFamily& persist_seconds;    // RECEIVED -> durable
 };
 
 // Everything the handler uses; must outlive the router.
@@ -50,6 +51,10 @@ struct PutMediaContext {
   // sender) gets a larger one, doubling up to the large size. Real-time cameras stay small.
   std::size_t read_buffer_bytes = 64 * 1024;
   std::size_t max_read_buffer_bytes = 1024 * 1024;
+  // A fragment's bytes go to the store in parts of at least this many as they arrive (the store
+  // writes them while the rest comes), so completing a fragment leaves less than this to write
+  // and sync. 0: whole fragments only.
+  std::size_t stage_part_bytes = 64 * 1024;
   PutMediaMetrics* metrics = nullptr;  // optional
   LiveFeed* live = nullptr;            // optional: GetMedia readers get fragments from here
   // Epoch milliseconds (server timestamps); tests may replace it.

@@ -164,6 +164,7 @@ struct App::Impl {
     put_media.pool = &offload_pool;
     put_media.limits = config.ingest;
     put_media.idle_ack_interval = std::chrono::milliseconds(config.ingest_idle_ack_ms);
+    put_media.stage_part_bytes = static_cast<std::size_t>(config.ingest_stage_part_bytes);
     put_media.metrics = put_media_metrics.get();
     put_media.live = &live_feed;
     put_media.now_ms = epoch_ms;

@@ -149,6 +149,10 @@ const std::vector<Key>& keys() {
        ingest(&media::IngestLimits::max_metadata_value_bytes)},
       {"ingest.idle_ack_ms", "an IDLE ACK is sent after this long without body bytes or ACKs (default 3000)",
        integer(&Config::ingest_idle_ack_ms)},
+      {"ingest.stage_part_bytes",
+       "a fragment's bytes are written in parts of at least this many as they arrive; 0: only whole fragments "
+       "(default 65536)",
+       integer(&Config::ingest_stage_part_bytes)},
       {"read.get_media_per_stream", "concurrent GetMedia per stream; more: ConnectionLimitExceeded (default 3)",
        read_limit(&api::MediaReadLimits::get_media_per_stream)},
       {"read.get_media_idle_ms", "GetMedia ends after this long without a new fragment (default 3000)",

@@ -77,6 +77,7 @@ struct MkvIngestParser::Impl {
   std::vector<std::pair<std::string, std::string>> pending_metadata;
   std::optional<std::uint64_t> last_cluster_timecode;
   std::size_t reserve_hint = 0;
+  std::size_t reserve_limit = SIZE_MAX;
 
   void fail(IngestErrorId id, std::string message) {
     if (error) return;
@@ -175,6 +176,18 @@ struct MkvIngestParser::Impl {
       if (remaining == 0) complete_payload();
     }
     return error ? in.size() : used;
+  }
+
+  // The open fragment's Cluster bytes so far, taken ones included.
+  [[nodiscard]] std::uint64_t cluster_size() const { return fragment.taken_bytes + fragment.cluster_bytes.size(); }
+
+  std::vector<std::uint8_t> take_cluster_bytes(std::size_t reserve) {
+    if (!fragment_open || error) return {};
+    std::vector<std::uint8_t> out;
+    out.swap(fragment.cluster_bytes);
+    fragment.taken_bytes += out.size();
+    fragment.cluster_bytes.reserve(reserve);
+    return out;
   }
 
   void append_cluster(std::span<const std::uint8_t> bytes) {
@@ -382,7 +395,7 @@ struct MkvIngestParser::Impl {
     timecode_parsed = false;
     fragment_open = true;
     fragment = Fragment{};
-    fragment.cluster_bytes.reserve(reserve_hint);
+    fragment.cluster_bytes.reserve(std::min(reserve_hint, reserve_limit));
     fragment.metadata = std::move(pending_metadata);
     pending_metadata.clear();
     stats.reset(header.tracks.size());
@@ -403,7 +416,7 @@ struct MkvIngestParser::Impl {
       invalid("element " + hex_id(h.id) + " is bigger than its parent");
       return false;
     }
-    if (fragment.cluster_bytes.size() + h.length + h.size > limits.max_fragment_bytes) {
+    if (cluster_size() + h.length + h.size > limits.max_fragment_bytes) {
       fail(IngestErrorId::fragment_size_reached, "Cluster over the fragment size limit");
       return false;
     }
@@ -542,7 +555,7 @@ struct MkvIngestParser::Impl {
     if (error) return;
     fragment.closed_by_end_of_fragment_tag = by_end_of_fragment_tag;
     stats.fill(header, fragment);
-    const std::size_t size = fragment.cluster_bytes.size();
+    const std::uint64_t size = cluster_size();
     reserve_hint = static_cast<std::size_t>(std::min<std::uint64_t>(size + size / 8, limits.max_fragment_bytes));
     fragment_open = false;
     handler.on_fragment(std::move(fragment));
@@ -581,5 +594,15 @@ std::optional<IngestError> MkvIngestParser::feed(std::span<const std::uint8_t> b
 std::optional<IngestError> MkvIngestParser::finish() { return impl_->finish(); }
 
 std::uint64_t MkvIngestParser::bytes_consumed() const noexcept { return impl_->pos; }
+
+std::size_t MkvIngestParser::buffered_cluster_bytes() const noexcept {
+  return impl_->fragment_open ? impl_->fragment.cluster_bytes.size() : 0;
+}
+
+void MkvIngestParser::limit_reserve(std::size_t max_bytes) noexcept { impl_->reserve_limit = max_bytes; }
+
+std::vector<std::uint8_t> MkvIngestParser::take_cluster_bytes(std::size_t reserve) {
+  return impl_->take_cluster_bytes(reserve);
+}
 
 }  // namespace kvsd::media

@@ -108,8 +108,10 @@ struct Fragment {
   std::uint64_t cluster_timecode = 0;
   // The Cluster element as received: its ID, its size field (unknown or known) and every child,
   // up to the start of the element that ended it. Concatenated after the header bytes this is a
-  // valid Matroska document.
+  // valid Matroska document. When the caller took earlier bytes with take_cluster_bytes(), this
+  // holds only the rest: the Cluster is those `taken_bytes` followed by these.
   std::vector<std::uint8_t> cluster_bytes;
+  std::uint64_t taken_bytes = 0;
   // User metadata (SimpleTag name, TagString value) in arrival order, AWS_* names excluded.
   std::vector<std::pair<std::string, std::string>> metadata;
   std::vector<TrackStats> tracks;  // one entry per track that had blocks, in track-number order
@@ -145,6 +147,19 @@ class MkvIngestParser {
   std::optional<IngestError> finish();
 
   [[nodiscard]] std::uint64_t bytes_consumed() const noexcept;
+
+  // Streaming the open fragment out before it closes. buffered_cluster_bytes() is how many bytes
+  // of the open fragment's Cluster are buffered (0 while none is open); take_cluster_bytes()
+  // moves them out (the next ones go to a new buffer of `reserve` bytes capacity). The bytes are
+  // verbatim and in order; on_fragment then carries only the rest, with taken_bytes counting what
+  // was taken. Size limits count taken bytes too. If the fragment never closes (error, truncated
+  // body) the taken bytes are not part of any fragment.
+  [[nodiscard]] std::size_t buffered_cluster_bytes() const noexcept;
+  std::vector<std::uint8_t> take_cluster_bytes(std::size_t reserve);
+  // Caps the capacity reserved for a fragment's buffer when it opens (by default the previous
+  // fragment's size and an eighth, so a whole fragment fits without growing). A caller that
+  // takes the bytes as they come needs only what arrives between two takes.
+  void limit_reserve(std::size_t max_bytes) noexcept;
 
  private:
   struct Impl;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -25,9 +26,14 @@
 
 namespace kvsd::storage {
 
+// What the committer is given: a fragment to persist, a part to stage on a lane, or the end of a
+// lane. For the lane operations only fragment.stream_id and fragment.lane are used.
 struct PendingFragment {
+  enum class Kind { fragment, part, close_lane };
   kvs::IngestFragment fragment;
-  kvs::FragmentStore::PersistCallback done;
+  kvs::FragmentStore::PersistCallback done;  // fragment only
+  Kind kind = Kind::fragment;
+  std::shared_ptr<const std::vector<std::uint8_t>> part;  // part only
 };
 
 template <class T>

@@ -4,7 +4,9 @@
 //      unless the new copy is longer and starts with the stored bytes: it then replaces them;
 //      a replay of a fragment still in stage 2 first waits for stage 2 to finish it;
 //   2. free-space floor (statvfs) -> internal error for items that would cross it;
-//   3. header dedup, append of each cluster to its stream's open segment;
+//   3. in queue order: staged parts appended to their lane's segment (writeback started at
+//      once); fragments' header dedup and append (a staged fragment: its last part, right after
+//      the staged ones);
 //   4. the batch goes to stage 2 as a SyncJob.
 // Stage 2, sync_jobs (sync thread), for every job queued meanwhile, together:
 //   5. fdatasync of every segment they appended to (in parallel); a failed one is closed for
@@ -48,11 +50,19 @@ std::uint64_t fnv1a64(const std::vector<std::uint8_t>& bytes) {
 
 }  // namespace
 
-bool RocksDbFragmentStore::extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored) {
-  if (f.cluster_bytes.size() <= stored.size_bytes) return false;
+bool RocksDbFragmentStore::extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored,
+                                          const StagedFragment* staged) {
+  const std::uint64_t head = staged != nullptr ? staged->bytes : 0;
+  if (head + f.cluster_bytes.size() <= stored.size_bytes) return false;
   auto bytes = read_cluster(stored);
   if (!bytes) return false;  // unreadable: keep what is indexed, the replay is dropped
-  return std::equal(bytes->begin(), bytes->end(), f.cluster_bytes.begin());
+  std::size_t compared = 0;
+  if (head > 0) {
+    compared = static_cast<std::size_t>(std::min<std::uint64_t>(head, bytes->size()));
+    auto staged_bytes = read_segment_range(staged->segment->file.path(), staged->start, compared);
+    if (!staged_bytes || !std::equal(staged_bytes->begin(), staged_bytes->end(), bytes->begin())) return false;
+  }
+  return std::equal(bytes->begin() + static_cast<std::ptrdiff_t>(compared), bytes->end(), f.cluster_bytes.begin());
 }
 
 void RocksDbFragmentStore::check_replays(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items) {
@@ -60,6 +70,10 @@ void RocksDbFragmentStore::check_replays(std::vector<PendingFragment>& batch, st
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& f = batch[i].fragment;
     auto& item = items[i];
+    if (batch[i].kind != PendingFragment::Kind::fragment) {
+      item.lane_op = true;
+      continue;
+    }
     if (dropped_.count(f.stream_id) != 0) {
       item.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
       continue;
@@ -84,9 +98,11 @@ void RocksDbFragmentStore::check_replays(std::vector<PendingFragment>& batch, st
       item.error = stored.error();
       continue;
     }
-    if (stored.value()) {
+    if (stored.value() && f.staged_bytes > 0) {
+      item.stored = std::move(stored.value());  // decided in the append loop, with the staged parts
+    } else if (stored.value()) {
       auto& prior = *stored.value();
-      if (!extends_stored(f, prior)) {
+      if (!extends_stored(f, prior, nullptr)) {
         item.duplicate = true;
         item.record = std::move(prior);
         continue;
@@ -108,15 +124,16 @@ void RocksDbFragmentStore::check_free_space(std::vector<PendingFragment>& batch,
   if (::statvfs(options_.blobs_dir.c_str(), &vfs) != 0) {
     const std::string why = std::strerror(errno);
     for (auto& item : items) {
-      if (item.writes()) item.error = kvs::Error{kvs::errc::internal, "statvfs of the blob directory: " + why};
+      if (item.writes() || item.lane_op)
+        item.error = kvs::Error{kvs::errc::internal, "statvfs of the blob directory: " + why};
     }
     return;
   }
   const std::uint64_t available = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   std::uint64_t planned = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!items[i].writes()) continue;
-    const std::uint64_t need = batch[i].fragment.cluster_bytes.size();
+    if (!items[i].writes() && !(batch[i].part && !items[i].error)) continue;
+    const std::uint64_t need = batch[i].part ? batch[i].part->size() : batch[i].fragment.cluster_bytes.size();
     if (available < options_.min_free_bytes || available - options_.min_free_bytes < planned + need) {
       items[i].error =
           kvs::Error{kvs::errc::internal, "storage full: " + std::to_string(available) + " bytes free, floor " +
@@ -161,18 +178,18 @@ kvs::Result<std::uint64_t> RocksDbFragmentStore::resolve_header(
   }
 }
 
-kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::segment_for(
-    std::uint64_t stream_id, std::uint64_t bytes) {
-  const auto now = options_.now_ms();
-  if (auto it = open_.find(stream_id); it != open_.end()) {
-    auto& seg = *it->second;
-    const bool full = seg.file.size() > 0 && seg.file.size() + bytes > options_.segment_max_bytes;
-    const bool old = now - seg.info.created_ms >= options_.segment_max_age_ms;
-    // A segment with appends not yet durable stays until they are (the sync stage may still roll
-    // them back by closing it).
-    if ((!full && !old) || seg.info.size_bytes != seg.committed.size_bytes) return it->second;
-    open_.erase(it);
-  }
+bool RocksDbFragmentStore::segment_takes(const OpenSegment& seg, std::uint64_t bytes, std::int64_t now_ms) const {
+  if (seg.broken || seg.retired) return false;
+  // A segment with appends not yet durable stays until they are (the sync stage may still roll
+  // them back by closing it).
+  if (seg.info.size_bytes != seg.committed.size_bytes) return true;
+  const bool full = seg.file.size() > 0 && seg.file.size() + bytes > options_.segment_max_bytes;
+  const bool old = now_ms - seg.info.created_ms >= options_.segment_max_age_ms;
+  return !full && !old;
+}
+
+kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::new_segment(
+    std::uint64_t stream_id) {
   const auto segment_id = next_segment_id_;
   auto file = SegmentFile::create(options_.blobs_dir, stream_id, segment_id);
   if (!file) return file.error();
@@ -180,10 +197,97 @@ kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentS
   SegmentInfo info;
   info.stream_id = stream_id;
   info.segment_id = segment_id;
-  info.created_ms = now;
-  auto seg = std::make_shared<OpenSegment>(OpenSegment{std::move(file.value()), info, info, false});
-  open_.emplace(stream_id, seg);
+  info.created_ms = options_.now_ms();
+  return std::make_shared<OpenSegment>(OpenSegment{std::move(file.value()), info, info, false, false});
+}
+
+kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::segment_for(
+    std::uint64_t stream_id, std::uint64_t bytes) {
+  if (auto it = open_.find(stream_id); it != open_.end()) {
+    if (segment_takes(*it->second, bytes, options_.now_ms())) return it->second;
+    open_.erase(it);
+  }
+  auto seg = new_segment(stream_id);
+  if (seg) open_.emplace(stream_id, seg.value());
   return seg;
+}
+
+kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::lane_segment(
+    Lane& lane, std::uint64_t bytes) {
+  const auto now = options_.now_ms();
+  if (lane.segment && segment_takes(*lane.segment, bytes, now)) return lane.segment;
+  lane.segment.reset();
+  // The stream's unowned segment, when it takes the fragment (one upload after another keeps
+  // filling one segment); else a new one.
+  if (auto it = open_.find(lane.stream_id); it != open_.end()) {
+    auto seg = std::move(it->second);
+    open_.erase(it);
+    if (segment_takes(*seg, bytes, now)) lane.segment = std::move(seg);
+  }
+  if (!lane.segment) {
+    auto seg = new_segment(lane.stream_id);
+    if (!seg) return seg.error();
+    lane.segment = std::move(seg.value());
+  }
+  return lane.segment;
+}
+
+void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item) {
+  auto& lane = lanes_[p.fragment.lane];
+  lane.stream_id = p.fragment.stream_id;
+  if (lane.error) return;  // the open fragment fails already
+  if (dropped_.count(lane.stream_id) != 0) {
+    lane.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
+    return;
+  }
+  if (item.error) {
+    lane.error = item.error;
+    return;
+  }
+  const auto& bytes = *p.part;
+  if (lane.staged == 0) {
+    auto seg = lane_segment(lane, bytes.size());
+    if (!seg) {
+      lane.error = seg.error();
+      return;
+    }
+    lane.start = seg.value()->file.size();
+  } else if (lane.segment->broken || lane.segment->retired) {
+    lane.error = kvs::Error{kvs::errc::internal, "the segment of the fragment was closed while it was staged"};
+    return;
+  }
+  auto& file = lane.segment->file;
+  auto offset = file.append(std::span<const std::uint8_t>(bytes));
+  if (!offset) {
+    lane.error = offset.error();
+    return;
+  }
+  lane.staged += bytes.size();
+  file.start_writeback(offset.value(), bytes.size());
+}
+
+void RocksDbFragmentStore::end_lane(std::uint64_t lane_id) {
+  const auto it = lanes_.find(lane_id);
+  if (it == lanes_.end()) return;
+  auto& lane = it->second;
+  // Its segment goes back to the stream for the next upload to fill (unless one is there).
+  if (lane.segment && !lane.segment->broken && !lane.segment->retired && dropped_.count(lane.stream_id) == 0)
+    open_.try_emplace(lane.stream_id, std::move(lane.segment));
+  lanes_.erase(it);
+}
+
+RocksDbFragmentStore::StagedFragment RocksDbFragmentStore::end_lane_fragment(std::uint64_t lane_id) {
+  StagedFragment out;
+  const auto it = lanes_.find(lane_id);
+  if (it == lanes_.end()) return out;
+  auto& lane = it->second;
+  out.segment = lane.segment;
+  out.start = lane.start;
+  out.bytes = lane.staged;
+  out.error = std::move(lane.error);
+  lane.staged = 0;
+  lane.error.reset();
+  return out;
 }
 
 void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
@@ -191,7 +295,8 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
   {
     std::lock_guard lock(state_mutex_);
     for (const auto& p : batch) {
-      if (syncing_.count({p.fragment.stream_id, p.fragment.producer_timestamp_ms}) != 0) {
+      if (p.kind == PendingFragment::Kind::fragment &&
+          syncing_.count({p.fragment.stream_id, p.fragment.producer_timestamp_ms}) != 0) {
         replays_syncing = true;
         break;
       }
@@ -210,19 +315,58 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
 
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& item = items[i];
-      if (!item.writes()) continue;
+      if (batch[i].kind == PendingFragment::Kind::part) {
+        stage_part(batch[i], item);
+        batch[i].part.reset();  // its bytes are in the page cache now
+        continue;
+      }
+      if (batch[i].kind == PendingFragment::Kind::close_lane) {
+        end_lane(batch[i].fragment.lane);
+        continue;
+      }
       auto& f = batch[i].fragment;
+      // A fragment on a lane ends here whatever becomes of it: the lane's next part starts the next one.
+      const bool on_lane = f.lane != 0;
+      if (on_lane) lanes_[f.lane].stream_id = f.stream_id;
+      const auto staged = on_lane ? end_lane_fragment(f.lane) : StagedFragment{};
+      if (!item.writes()) continue;
+      if (f.staged_bytes > 0 && (staged.error || !staged.segment || staged.bytes != f.staged_bytes)) {
+        item.error = staged.error
+                         ? *staged.error
+                         : kvs::Error{kvs::errc::internal, "the fragment's staged parts did not all reach its segment"};
+        continue;
+      }
+      if (item.stored) {
+        if (!extends_stored(f, *item.stored, &staged)) {
+          item.duplicate = true;
+          item.record = std::move(*item.stored);
+          continue;
+        }
+        f.fragment_number = item.stored->fragment_number;  // replaces a copy that was cut short
+        f.server_timestamp_ms = item.stored->server_timestamp_ms;
+      }
       auto header_id = resolve_header(f.stream_id, *f.header, job->new_headers);
       if (!header_id) {
         item.error = header_id.error();
         continue;
       }
-      auto seg = segment_for(f.stream_id, f.cluster_bytes.size());
-      if (!seg) {
-        item.error = seg.error();
-        continue;
+      const std::uint64_t size = f.staged_bytes + f.cluster_bytes.size();
+      std::shared_ptr<OpenSegment> seg;
+      if (f.staged_bytes > 0) {
+        seg = staged.segment;
+        if (seg->broken || seg->retired || seg->file.size() != staged.start + staged.bytes) {
+          item.error = kvs::Error{kvs::errc::internal, "the segment of the fragment was closed while it was staged"};
+          continue;
+        }
+      } else {
+        auto chosen = on_lane ? lane_segment(lanes_.at(f.lane), size) : segment_for(f.stream_id, size);
+        if (!chosen) {
+          item.error = chosen.error();
+          continue;
+        }
+        seg = std::move(chosen.value());
       }
-      auto& segment = *seg.value();
+      auto& segment = *seg;
       auto offset = segment.file.append(std::span<const std::uint8_t>(f.cluster_bytes));
       if (!offset) {
         item.error = offset.error();
@@ -237,12 +381,12 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
       r.duration_ms = f.duration_ms;
       r.header_id = header_id.value();
       r.segment_id = segment.file.segment_id();
-      r.offset = offset.value();
-      r.size_bytes = f.cluster_bytes.size();
+      r.offset = f.staged_bytes > 0 ? staged.start : offset.value();
+      r.size_bytes = size;
       r.tracks = std::move(f.tracks);
       r.metadata = std::move(f.metadata);
       item.segment = &segment;
-      if (appended_to.insert(&segment).second) job->segments.push_back(seg.value());
+      if (appended_to.insert(&segment).second) job->segments.push_back(seg);
       auto& info = segment.info;
       info.size_bytes = segment.file.size();
       info.fragment_count += 1;
@@ -383,6 +527,7 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
     for (std::size_t i = 0; i < job->batch.size(); ++i) {
       auto& item = items[i];
       auto& done = job->batch[i].done;
+      if (item.lane_op) continue;
       if (item.error) {
         done(*item.error);
       } else if (item.duplicate && item.duplicate_of != SIZE_MAX) {

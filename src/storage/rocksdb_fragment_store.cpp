@@ -95,9 +95,32 @@ kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::lookup_pro
 }
 
 void RocksDbFragmentStore::persist_async(kvs::IngestFragment fragment, PersistCallback done) {
-  PendingFragment item{std::move(fragment), std::move(done)};
+  PendingFragment item;
+  item.fragment = std::move(fragment);
+  item.done = std::move(done);
   if (!committer_->submit(item))
     item.done(kvs::Error{kvs::errc::service_unavailable, "fragment store is shutting down"});
+}
+
+std::uint64_t RocksDbFragmentStore::open_lane() { return next_lane_.fetch_add(1); }
+
+void RocksDbFragmentStore::stage_async(std::uint64_t stream_id, std::uint64_t lane,
+                                       std::shared_ptr<const std::vector<std::uint8_t>> part) {
+  if (!part || part->empty()) return;
+  PendingFragment item;
+  item.kind = PendingFragment::Kind::part;
+  item.fragment.stream_id = stream_id;
+  item.fragment.lane = lane;
+  item.part = std::move(part);
+  (void)committer_->submit(item);  // shutting down: the fragment's persist fails anyway
+}
+
+void RocksDbFragmentStore::close_lane(std::uint64_t stream_id, std::uint64_t lane) {
+  PendingFragment item;
+  item.kind = PendingFragment::Kind::close_lane;
+  item.fragment.stream_id = stream_id;
+  item.fragment.lane = lane;
+  (void)committer_->submit(item);
 }
 
 kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::get(std::uint64_t stream_id,
@@ -231,7 +254,14 @@ void RocksDbFragmentStore::retire_segment(std::uint64_t stream_id, std::uint64_t
   {
     std::lock_guard lock(state_mutex_);
     const auto it = open_.find(stream_id);
-    if (it != open_.end() && it->second->file.segment_id() == segment_id) open_.erase(it);
+    if (it != open_.end() && it->second->file.segment_id() == segment_id) {
+      it->second->retired = true;
+      open_.erase(it);
+    }
+    for (auto& [id, lane] : lanes_) {
+      if (lane.stream_id == stream_id && lane.segment && lane.segment->file.segment_id() == segment_id)
+        lane.segment->retired = true;  // the lane moves on at its next fragment
+    }
   }
   drain_pipeline();  // appends made before it are indexed (or failed) when this returns
 }
@@ -240,6 +270,9 @@ void RocksDbFragmentStore::drop_stream(std::uint64_t stream_id) {
   {
     std::lock_guard lock(state_mutex_);
     open_.erase(stream_id);
+    for (auto& [id, lane] : lanes_) {
+      if (lane.stream_id == stream_id) lane.segment.reset();
+    }
     header_ids_.erase(stream_id);
     dropped_.insert(stream_id);
   }

@@ -15,6 +15,7 @@
 // committer; the destructor commits what is queued, then stops it. retire_segment() and
 // drop_stream() are for the retention sweeper (blocking; they wait for an in-flight batch).
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -66,6 +67,10 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   kvs::Result<std::optional<kvs::FragmentRecord>> find_by_producer_timestamp(std::uint64_t stream_id,
                                                                              std::int64_t ms) override;
   void persist_async(kvs::IngestFragment fragment, PersistCallback done) override;
+  std::uint64_t open_lane() override;
+  void stage_async(std::uint64_t stream_id, std::uint64_t lane,
+                   std::shared_ptr<const std::vector<std::uint8_t>> part) override;
+  void close_lane(std::uint64_t stream_id, std::uint64_t lane) override;
   kvs::Result<std::optional<kvs::FragmentRecord>> get(std::uint64_t stream_id,
                                                       const std::string& fragment_number) override;
   kvs::Result<kvs::FragmentPage> list(const kvs::FragmentQuery& query) override;
@@ -90,6 +95,23 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
     SegmentInfo info;       // as of the last append (appends not yet durable included)
     SegmentInfo committed;  // as last written to the index
     bool broken = false;    // a sync or index write failed: nothing more becomes durable here
+    bool retired = false;   // retention took it: a lane's fragment open in it fails
+  };
+  // An upload's lane (open_lane; made by its first part or fragment). It owns its segment while it has one (the segment
+  // is then not in open_), so the parts of its open fragment are contiguous there.
+  struct Lane {
+    std::uint64_t stream_id = 0;
+    std::shared_ptr<OpenSegment> segment;
+    std::uint64_t start = 0;          // offset of the open fragment's first part
+    std::uint64_t staged = 0;         // bytes of the open fragment appended so far
+    std::optional<kvs::Error> error;  // a part could not be appended: the fragment fails
+  };
+  // What a lane had staged for the fragment now being persisted.
+  struct StagedFragment {
+    std::shared_ptr<OpenSegment> segment;
+    std::uint64_t start = 0;
+    std::uint64_t bytes = 0;
+    std::optional<kvs::Error> error;
   };
   // One fragment of a batch on its way through the pipeline.
   struct BatchItem {
@@ -98,7 +120,11 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
     std::size_t duplicate_of = SIZE_MAX;  // an earlier item of this batch with the same producer timestamp
     kvs::FragmentRecord record;           // the new record, or the stored one for a duplicate
     OpenSegment* segment = nullptr;       // kept alive by the job's `segments`
-    [[nodiscard]] bool writes() const { return !error && !duplicate; }
+    // A staged fragment with a stored copy of the same producer timestamp: whether it replaces
+    // it (see extends_stored) is decided once its staged parts are known, in the append loop.
+    std::optional<kvs::FragmentRecord> stored;
+    bool lane_op = false;  // a staged part or a lane's end, not a fragment: no index entry, no callback
+    [[nodiscard]] bool writes() const { return !error && !duplicate && !lane_op; }
   };
   // A batch whose bytes are appended, waiting for the sync stage.
   struct SyncJob {
@@ -121,11 +147,21 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   void check_replays(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
   // True when `f` is longer than the stored fragment and begins with all of its bytes (the
   // stored copy was cut short), so it may replace it.
-  bool extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored);
+  // `staged`: the fragment's bytes staged before f.cluster_bytes (none when null).
+  bool extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored, const StagedFragment* staged);
+  // Committer helpers for lanes: appends a part; ends the lane's open fragment (returning what
+  // was staged for it); picks the segment a fragment starting on the lane goes to.
+  void stage_part(PendingFragment& p, const BatchItem& item);
+  void end_lane(std::uint64_t lane_id);
+  StagedFragment end_lane_fragment(std::uint64_t lane);
+  kvs::Result<std::shared_ptr<OpenSegment>> lane_segment(Lane& lane, std::uint64_t bytes);
+  // Whether a fragment of `bytes` more may start in `seg` (false: roll to a new segment).
+  bool segment_takes(const OpenSegment& seg, std::uint64_t bytes, std::int64_t now_ms) const;
   void check_free_space(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items);
   kvs::Result<std::uint64_t> resolve_header(std::uint64_t stream_id, const std::vector<std::uint8_t>& content,
                                             std::unordered_map<std::string, std::string>& new_headers);
   kvs::Result<std::shared_ptr<OpenSegment>> segment_for(std::uint64_t stream_id, std::uint64_t bytes);
+  kvs::Result<std::shared_ptr<OpenSegment>> new_segment(std::uint64_t stream_id);
   kvs::Result<std::optional<kvs::FragmentRecord>> lookup_producer_timestamp(std::uint64_t stream_id, std::int64_t ms);
 
   std::shared_ptr<Database> db_;
@@ -136,7 +172,9 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   std::mutex state_mutex_;  // guards the members below and every OpenSegment's fields
   // Shared: a segment closed for appends (rolled, retired, dropped) lives on in the sync jobs
   // that still have to make its bytes durable.
-  std::unordered_map<std::uint64_t, std::shared_ptr<OpenSegment>> open_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<OpenSegment>> open_;  // by stream: the unowned one
+  std::unordered_map<std::uint64_t, Lane> lanes_;                         // by lane id
+  std::atomic<std::uint64_t> next_lane_{1};
   // (stream id, producer timestamp) of fragments appended but not yet through the sync stage: a
   // replay of one of them waits for the sync stage, so the replay check finds it in the index.
   std::multiset<std::pair<std::uint64_t, std::int64_t>> syncing_;

@@ -101,6 +101,10 @@ kvs::Result<std::uint64_t> SegmentFile::append(std::span<const std::uint8_t> byt
   return start;
 }
 
+void SegmentFile::start_writeback(std::uint64_t offset, std::uint64_t size) noexcept {
+  (void)::sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(size), SYNC_FILE_RANGE_WRITE);
+}
+
 kvs::Status SegmentFile::truncate(std::uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return os_error("truncate", path_, errno);
   size_ = size;

@@ -49,6 +49,9 @@ class SegmentFile {
   // Writes `bytes` at the current end and returns their offset. On failure the file is cut back
   // to its previous end (best effort) and size() is unchanged.
   kvs::Result<std::uint64_t> append(std::span<const std::uint8_t> bytes);
+  // Starts writing `size` bytes at `offset` back to the disk without waiting for them
+  // (sync_file_range WRITE), so a later sync() finds less to do. Best effort: no error.
+  void start_writeback(std::uint64_t offset, std::uint64_t size) noexcept;
   // Cuts the file back to `size` bytes (rolling back appends that were not indexed).
   kvs::Status truncate(std::uint64_t size);
   // fdatasync; the first one also fsyncs the directories created with the file.
