@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,14 @@ struct FragmentRecord {
   std::vector<FragmentTrack> tracks;
   std::vector<std::pair<std::string, std::string>> metadata;  // user fragment metadata
 };
+
+// Bytes owned elsewhere: `bytes` stays valid while `owner` is held.
+struct SharedBytes {
+  std::shared_ptr<const void> owner;
+  std::span<const std::uint8_t> bytes;
+};
+// A part of a fragment handed over before the fragment is complete: these ranges, in order.
+using StagedPart = std::vector<SharedBytes>;
 
 // What the ingest path hands over for one completed fragment.
 struct IngestFragment {
@@ -145,8 +154,7 @@ class FragmentStore {
   //   segment unindexed until retention deletes the segment.
   // - close_lane(): the upload ended (after its last persist_async or stage_async).
   virtual std::uint64_t open_lane() { return 0; }
-  virtual void stage_async(std::uint64_t /*stream_id*/, std::uint64_t /*lane*/,
-                           std::shared_ptr<const std::vector<std::uint8_t>> /*part*/) {}
+  virtual void stage_async(std::uint64_t /*stream_id*/, std::uint64_t /*lane*/, StagedPart /*part*/) {}
   virtual void close_lane(std::uint64_t /*stream_id*/, std::uint64_t /*lane*/) {}
 
   // Blocking reads.

@@ -59,6 +59,7 @@ struct HeaderEvent {
 };
 struct StartEvent {
   std::uint64_t cluster_timecode = 0;
+  std::uint64_t cluster_offset = 0;  // in the body
   std::int64_t server_timestamp_ms = 0;
 };
 using ParserEvent = std::variant<HeaderEvent, StartEvent, media::Fragment>;
@@ -70,7 +71,7 @@ class EventCollector final : public media::MkvIngestParser::Handler {
     events.emplace_back(HeaderEvent{std::make_shared<const std::vector<std::uint8_t>>(h.bytes), h.timecode_scale_ns});
   }
   void on_fragment_start(const media::FragmentStart& s) override {
-    events.emplace_back(StartEvent{s.cluster_timecode, ctx_.now_ms()});
+    events.emplace_back(StartEvent{s.cluster_timecode, s.cluster_offset, ctx_.now_ms()});
   }
   void on_fragment(media::Fragment&& f) override { events.emplace_back(std::move(f)); }
 
@@ -84,8 +85,19 @@ class EventCollector final : public media::MkvIngestParser::Handler {
 struct PendingPersist {
   std::uint64_t cluster_timecode = 0;
   std::string fragment_number;
+  // The number PERSISTED carries: the stored fragment's when the store found this one a replay
+  // of it (two uploads of the same fragment racing), else fragment_number.
+  std::string persisted_number;
   bool done = false;
   bool failed = false;
+};
+
+// What the store said about one fragment, carried to the strand.
+struct PersistResult {
+  bool ok = false;
+  bool duplicate = false;
+  std::string stored_number;  // the number of the fragment as stored
+  std::string message;        // the error, when !ok
 };
 
 // Shared between the reader, the writer and store completions. Strand-affine: every member is
@@ -119,17 +131,24 @@ class Upload {
         stream_(std::move(stream)),
         state_(std::move(state)),
         collector_(ctx),
-        parser_(collector_, ctx.limits) {}
+        parser_(collector_, ctx.limits, media::ClusterBytes::positions) {}
 
   // Reads the body to its end (or to the first error), handling parser events as they come.
+  // Reads fill chunks of `size` bytes in turn; the parser copies no Cluster byte (it reports
+  // positions), so fragments and staged parts are ranges of these chunks, shared, not copied.
   asio::awaitable<void> read_body(http::Request& req) {
     static constexpr int kFullReadsBeforeGrowing = 4;
     std::size_t size = std::max<std::size_t>(ctx_.read_buffer_bytes, 4096);
-    auto buf = std::make_unique_for_overwrite<std::byte[]>(size);
     int full_reads = 0;
     if (ctx_.stage_part_bytes > 0) lane_ = ctx_.fragments->open_lane();
     while (!stopped_ && !state_->failed && !state_->writer_failed) {
-      auto r = co_await req.body->read_some(std::span<std::byte>(buf.get(), size));
+      if (chunks_.empty() || chunks_.back().filled == chunks_.back().capacity) {
+        chunks_.push_back(BodyChunk{std::shared_ptr<std::uint8_t[]>(new std::uint8_t[size]), size, 0, body_bytes_});
+      }
+      const std::size_t want = chunks_.back().capacity - chunks_.back().filled;
+      const bool whole_chunk = want == chunks_.back().capacity;
+      auto* into = chunks_.back().data.get() + chunks_.back().filled;
+      auto r = co_await req.body->read_some(std::span<std::byte>(reinterpret_cast<std::byte*>(into), want));
       if (r.ec) {
         // Reset, stall timeout or broken framing: the open fragment is incomplete and dropped
         // (the producer replays it on its next connection).
@@ -143,19 +162,19 @@ class Upload {
         if (err) fail_with(*err);
         break;
       }
+      chunks_.back().filled += r.bytes;
+      body_bytes_ += r.bytes;
       state_->last_activity = Clock::now();
       if (ctx_.metrics) ctx_.metrics->bytes.with({}).inc(r.bytes);
-      // With a lane, a fragment's buffer holds at most what arrives between two parts.
-      if (lane_ != 0) parser_.limit_reserve(ctx_.stage_part_bytes + size);
-      auto err = parser_.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.get()), r.bytes));
+      auto err = parser_.feed(std::span<const std::uint8_t>(into, r.bytes));
       co_await handle_events();
       if (err) fail_with(*err);
-      stage_open_fragment(ctx_.stage_part_bytes + size);
-      // A sender that keeps filling the buffer gets a larger one (the parser has copied what it
-      // keeps from this one by now).
-      if (r.bytes == size && size < ctx_.max_read_buffer_bytes && ++full_reads >= kFullReadsBeforeGrowing) {
+      stage_open_fragment();
+      release_chunks();
+      // A sender that keeps filling whole chunks gets larger ones.
+      if (whole_chunk && r.bytes == want && size < ctx_.max_read_buffer_bytes &&
+          ++full_reads >= kFullReadsBeforeGrowing) {
         size = std::min(size * 2, ctx_.max_read_buffer_bytes);
-        buf = std::make_unique_for_overwrite<std::byte[]>(size);
         full_reads = 0;
       }
     }
@@ -188,18 +207,64 @@ class Upload {
     }
   }
 
-  // Once enough of the open fragment is buffered, hands it to the store's lane, which writes it
-  // while the rest arrives. A replay of a stored fragment is not staged: it goes whole, so the
-  // store can compare it with the stored copy. The parts are kept until the fragment completes
-  // (the live feed hands the whole cluster to GetMedia readers).
-  void stage_open_fragment(std::size_t reserve) {
-    if (lane_ == 0 || stopped_ || state_->failed || !current_ || current_->duplicate) return;
-    if (parser_.buffered_cluster_bytes() < ctx_.stage_part_bytes) return;
-    auto part = std::make_shared<const std::vector<std::uint8_t>>(parser_.take_cluster_bytes(reserve));
-    current_->staged_bytes += part->size();
-    if (ctx_.metrics) ctx_.metrics->staged_bytes.with({}).inc(part->size());
-    current_->parts.push_back(part);
-    ctx_.fragments->stage_async(stream_.stream_id, lane_, std::move(part));
+  // The body bytes [from, to) as shared ranges of the chunks (which must still hold them).
+  std::optional<kvs::StagedPart> cut(std::uint64_t from, std::uint64_t to) const {
+    kvs::StagedPart out;
+    if (from >= to) return out;
+    if (chunks_.empty() || from < chunks_.front().offset) return std::nullopt;
+    for (const auto& c : chunks_) {
+      const auto end = c.offset + c.filled;
+      if (end <= from) continue;
+      if (c.offset >= to) break;
+      const auto begin = std::max(from, c.offset);
+      const auto stop = std::min(to, end);
+      out.push_back(kvs::SharedBytes{std::shared_ptr<const void>(c.data, c.data.get()),
+                                     std::span<const std::uint8_t>(c.data.get() + (begin - c.offset), stop - begin)});
+    }
+    if (chunks_.back().offset + chunks_.back().filled < to) return std::nullopt;
+    return out;
+  }
+
+  // Hands the open fragment's bytes [staged_upto, to) to the store's lane. False (and an ERROR)
+  // when they are no longer held, which would be a bug.
+  bool stage(std::uint64_t to) {
+    auto part = cut(current_->staged_upto, to);
+    if (!part) {
+      fail(kErrorInternal, "the fragment's bytes were released before they were staged");
+      return false;
+    }
+    const auto n = to - current_->staged_upto;
+    current_->staged_upto = to;
+    current_->staged_bytes += n;
+    if (ctx_.metrics) ctx_.metrics->staged_bytes.with({}).inc(n);
+    current_->parts.push_back(*part);
+    ctx_.fragments->stage_async(stream_.stream_id, lane_, std::move(*part));
+    return true;
+  }
+
+  // Whether the open fragment goes to the store's lane as it arrives. A replay of a stored
+  // fragment does not: it goes whole, so the store can compare it with the stored copy.
+  bool staging() const { return lane_ != 0 && current_ && !current_->duplicate; }
+
+  // Once at least stage_part_bytes of the open fragment are unstaged, hands them to the lane,
+  // which writes them while the rest arrives. The parts are kept until the fragment completes
+  // (the live feed gives GetMedia readers the whole cluster).
+  void stage_open_fragment() {
+    if (stopped_ || state_->failed || !staging()) return;
+    const auto open = parser_.open_cluster();
+    if (!open || open->offset != current_->cluster_offset) return;
+    const auto end = open->offset + open->size;
+    if (end - current_->staged_upto >= ctx_.stage_part_bytes) (void)stage(end);
+  }
+
+  // Drops the chunks that hold only bytes no fragment needs any more.
+  void release_chunks() {
+    std::uint64_t needed_from = parser_.bytes_consumed();
+    if (const auto open = parser_.open_cluster()) {
+      needed_from = open->offset;
+      if (current_ && current_->cluster_offset == open->offset) needed_from = current_->staged_upto;
+    }
+    while (chunks_.size() > 1 && chunks_.front().offset + chunks_.front().filled <= needed_from) chunks_.pop_front();
   }
 
   std::int64_t producer_timestamp_ms(std::uint64_t cluster_timecode) const {
@@ -211,6 +276,8 @@ class Upload {
   asio::awaitable<void> start_fragment(const StartEvent& s) {
     current_ = Current{};
     current_->cluster_timecode = s.cluster_timecode;
+    current_->cluster_offset = s.cluster_offset;
+    current_->staged_upto = s.cluster_offset;
     current_->server_timestamp_ms = s.server_timestamp_ms;
     current_->producer_timestamp_ms = producer_timestamp_ms(s.cluster_timecode);
     // Is the stream still there, and is this a replay of a stored fragment?
@@ -251,23 +318,36 @@ class Upload {
       fail(kErrorInternal, "fragment completed without a start");
       co_return;
     }
+    // Its last part goes to the lane too; a fragment not staged is copied out whole.
+    const auto end = f.cluster_offset + f.cluster_size;
+    const bool staged = staging();
+    if (staged && end > current_->staged_upto && !stage(end)) co_return;
+    std::vector<std::uint8_t> bytes;
+    if (!staged) {
+      auto whole = cut(f.cluster_offset, end);
+      if (!whole) {
+        fail(kErrorInternal, "the fragment's bytes were released before it completed");
+        co_return;
+      }
+      bytes.reserve(f.cluster_size);
+      for (const auto& range : *whole) bytes.insert(bytes.end(), range.bytes.begin(), range.bytes.end());
+    }
     auto cur = std::move(*current_);
     current_.reset();
-    if (f.taken_bytes != cur.staged_bytes) {
-      fail(kErrorInternal, "the fragment's staged bytes do not add up");
-      co_return;
-    }
     ack(AckType::received, cur.cluster_timecode, cur.fragment_number);
 
     // A replay (cur.duplicate) goes to the store too, under the stored fragment's number: the
     // store keeps the stored copy unless this one is longer (the stored one was cut short).
-    state_->pending.push_back(PendingPersist{cur.cluster_timecode, cur.fragment_number});
+    PendingPersist pending;
+    pending.cluster_timecode = cur.cluster_timecode;
+    pending.fragment_number = cur.fragment_number;
+    state_->pending.push_back(std::move(pending));
 
     kvs::IngestFragment in;
     in.stream_id = stream_.stream_id;
     in.fragment_number = cur.fragment_number;
     in.header = header_;
-    in.cluster_bytes = std::move(f.cluster_bytes);
+    in.cluster_bytes = std::move(bytes);
     in.lane = lane_;
     in.staged_bytes = cur.staged_bytes;
     in.cluster_timecode = cur.cluster_timecode;
@@ -293,7 +373,8 @@ class Upload {
         lf->header = in.header;
         auto whole = std::make_shared<std::vector<std::uint8_t>>();
         whole->reserve(lf->record.size_bytes);
-        for (const auto& part : cur.parts) whole->insert(whole->end(), part->begin(), part->end());
+        for (const auto& part : cur.parts)
+          for (const auto& range : part) whole->insert(whole->end(), range.bytes.begin(), range.bytes.end());
         whole->insert(whole->end(), in.cluster_bytes.begin(), in.cluster_bytes.end());
         lf->cluster = std::move(whole);
         return std::shared_ptr<const LiveFragment>(std::move(lf));
@@ -313,31 +394,41 @@ class Upload {
                                                   stream_id](kvs::Result<kvs::PersistOutcome> r) {
       if (feed) feed->settled(stream_id, number);
       // On a store thread: carry the outcome to the strand.
-      const bool ok = r.has_value();
-      const bool duplicate = ok && r->duplicate;
-      std::string message = ok ? std::string() : r.error().message;
-      asio::post(state->executor,
-                 [state, metrics, retains, number, stream_name, started, ok, duplicate, message = std::move(message)] {
-                   on_persisted(*state, metrics, retains, number, stream_name, started, ok, duplicate, message);
-                 });
+      PersistResult out;
+      out.ok = r.has_value();
+      if (out.ok) {
+        out.duplicate = r->duplicate;
+        out.stored_number = r->record.fragment_number;
+      } else {
+        out.message = r.error().message;
+      }
+      asio::post(state->executor, [state, metrics, retains, number, stream_name, started, out = std::move(out)] {
+        on_persisted(*state, metrics, retains, number, stream_name, started, out);
+      });
     });
   }
 
   static void on_persisted(SessionState& st, PutMediaMetrics* metrics, bool retains, const std::string& number,
-                           const std::string& stream_name, Clock::time_point started, bool ok, bool duplicate,
-                           const std::string& message) {
+                           const std::string& stream_name, Clock::time_point started, const PersistResult& r) {
     --st.in_flight;
     for (auto& p : st.pending) {
       if (p.fragment_number != number) continue;
       p.done = true;
-      p.failed = !ok;
+      p.failed = !r.ok;
+      if (r.ok && !r.stored_number.empty() && r.stored_number != number) {
+        // Another upload stored the same fragment first: only its number exists.
+        spdlog::info("putMedia {}: fragment {} is a replay of stored fragment {}", stream_name, number,
+                     r.stored_number);
+        p.persisted_number = r.stored_number;
+      }
       break;
     }
     if (metrics) {
-      metrics->fragments.with({ok ? (duplicate ? "duplicate" : "persisted") : "failed"}).inc();
-      if (ok) metrics->persist_seconds.with({}).observe(std::chrono::duration<double>(Clock::now() - started).count());
+      metrics->fragments.with({r.ok ? (r.duplicate ? "duplicate" : "persisted") : "failed"}).inc();
+      if (r.ok)
+        metrics->persist_seconds.with({}).observe(std::chrono::duration<double>(Clock::now() - started).count());
     }
-    if (!ok) spdlog::error("putMedia {}: fragment {} not persisted: {}", stream_name, number, message);
+    if (!r.ok) spdlog::error("putMedia {}: fragment {} not persisted: {}", stream_name, number, r.message);
     flush_persisted(st, retains);
     st.reader_wake.notify();
   }
@@ -352,7 +443,8 @@ class Upload {
         st.queue(Ack{AckType::error, p.cluster_timecode, p.fragment_number, kErrorArchival});
         st.failed = true;
       } else if (retains) {
-        st.queue(Ack{AckType::persisted, p.cluster_timecode, p.fragment_number, 0});
+        const auto& shown = p.persisted_number.empty() ? p.fragment_number : p.persisted_number;
+        st.queue(Ack{AckType::persisted, p.cluster_timecode, shown, 0});
       }
     }
   }
@@ -404,8 +496,10 @@ class Upload {
     std::int64_t server_timestamp_ms = 0;
     std::string fragment_number;
     bool duplicate = false;
-    std::uint64_t staged_bytes = 0;  // handed to the store's lane so far
-    std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> parts;
+    std::uint64_t cluster_offset = 0;  // in the body
+    std::uint64_t staged_upto = 0;     // body offset: bytes before it went to the store's lane
+    std::uint64_t staged_bytes = 0;    // handed to the store's lane so far
+    std::vector<kvs::StagedPart> parts;
   };
 
   const PutMediaContext& ctx_;
@@ -419,7 +513,16 @@ class Upload {
   std::optional<Current> current_;
   std::string error_ack_;
   std::uint64_t lane_ = 0;  // the store's lane for this upload; 0: none (whole fragments)
-  bool stopped_ = false;    // an ERROR is pending: read no further
+  // Body bytes read and still needed, in order (see read_body).
+  struct BodyChunk {
+    std::shared_ptr<std::uint8_t[]> data;
+    std::size_t capacity = 0;
+    std::size_t filled = 0;
+    std::uint64_t offset = 0;  // body offset of data[0]
+  };
+  std::deque<BodyChunk> chunks_;
+  std::uint64_t body_bytes_ = 0;
+  bool stopped_ = false;  // an ERROR is pending: read no further
 };
 
 // Writes queued ACKs one chunk each; sends IDLE while nothing happens; finishes the response

@@ -27,10 +27,11 @@ struct MkvIngestParser::Impl {
   enum class Mode : std::uint8_t { header, skip, buffer, block_head, block_body };
   enum class Doc : std::uint8_t { expect_ebml, expect_segment, in_segment, after_segment };
 
-  Impl(Handler& h, IngestLimits l) : handler(h), limits(l) {}
+  Impl(Handler& h, IngestLimits l, bool copy) : handler(h), limits(l), copy_cluster(copy) {}
 
   Handler& handler;
   IngestLimits limits;
+  bool copy_cluster;
   std::optional<IngestError> error;
   bool finished = false;
 
@@ -77,7 +78,6 @@ struct MkvIngestParser::Impl {
   std::vector<std::pair<std::string, std::string>> pending_metadata;
   std::optional<std::uint64_t> last_cluster_timecode;
   std::size_t reserve_hint = 0;
-  std::size_t reserve_limit = SIZE_MAX;
 
   void fail(IngestErrorId id, std::string message) {
     if (error) return;
@@ -178,20 +178,10 @@ struct MkvIngestParser::Impl {
     return error ? in.size() : used;
   }
 
-  // The open fragment's Cluster bytes so far, taken ones included.
-  [[nodiscard]] std::uint64_t cluster_size() const { return fragment.taken_bytes + fragment.cluster_bytes.size(); }
-
-  std::vector<std::uint8_t> take_cluster_bytes(std::size_t reserve) {
-    if (!fragment_open || error) return {};
-    std::vector<std::uint8_t> out;
-    out.swap(fragment.cluster_bytes);
-    fragment.taken_bytes += out.size();
-    fragment.cluster_bytes.reserve(reserve);
-    return out;
-  }
-
+  // `bytes` are the next of the open Cluster (always the body bytes right after the previous ones).
   void append_cluster(std::span<const std::uint8_t> bytes) {
-    fragment.cluster_bytes.insert(fragment.cluster_bytes.end(), bytes.begin(), bytes.end());
+    fragment.cluster_size += bytes.size();
+    if (copy_cluster) fragment.cluster_bytes.insert(fragment.cluster_bytes.end(), bytes.begin(), bytes.end());
   }
 
   // ---- structure ---------------------------------------------------------------------------
@@ -395,7 +385,8 @@ struct MkvIngestParser::Impl {
     timecode_parsed = false;
     fragment_open = true;
     fragment = Fragment{};
-    fragment.cluster_bytes.reserve(std::min(reserve_hint, reserve_limit));
+    fragment.cluster_offset = element_start;
+    if (copy_cluster) fragment.cluster_bytes.reserve(reserve_hint);
     fragment.metadata = std::move(pending_metadata);
     pending_metadata.clear();
     stats.reset(header.tracks.size());
@@ -416,7 +407,7 @@ struct MkvIngestParser::Impl {
       invalid("element " + hex_id(h.id) + " is bigger than its parent");
       return false;
     }
-    if (cluster_size() + h.length + h.size > limits.max_fragment_bytes) {
+    if (fragment.cluster_size + h.length + h.size > limits.max_fragment_bytes) {
       fail(IngestErrorId::fragment_size_reached, "Cluster over the fragment size limit");
       return false;
     }
@@ -544,7 +535,7 @@ struct MkvIngestParser::Impl {
     last_cluster_timecode = timecode;
     timecode_parsed = true;
     fragment.cluster_timecode = timecode;
-    handler.on_fragment_start(FragmentStart{timecode});
+    handler.on_fragment_start(FragmentStart{timecode, fragment.cluster_offset});
   }
 
   // Reports the open fragment. Only called at an element boundary.
@@ -555,7 +546,7 @@ struct MkvIngestParser::Impl {
     if (error) return;
     fragment.closed_by_end_of_fragment_tag = by_end_of_fragment_tag;
     stats.fill(header, fragment);
-    const std::uint64_t size = cluster_size();
+    const std::uint64_t size = fragment.cluster_size;
     reserve_hint = static_cast<std::size_t>(std::min<std::uint64_t>(size + size / 8, limits.max_fragment_bytes));
     fragment_open = false;
     handler.on_fragment(std::move(fragment));
@@ -584,8 +575,8 @@ struct MkvIngestParser::Impl {
   }
 };
 
-MkvIngestParser::MkvIngestParser(Handler& handler, IngestLimits limits)
-    : impl_(std::make_unique<Impl>(handler, limits)) {}
+MkvIngestParser::MkvIngestParser(Handler& handler, IngestLimits limits, ClusterBytes cluster_bytes)
+    : impl_(std::make_unique<Impl>(handler, limits, cluster_bytes == ClusterBytes::copy)) {}
 
 MkvIngestParser::~MkvIngestParser() = default;
 
@@ -595,14 +586,9 @@ std::optional<IngestError> MkvIngestParser::finish() { return impl_->finish(); }
 
 std::uint64_t MkvIngestParser::bytes_consumed() const noexcept { return impl_->pos; }
 
-std::size_t MkvIngestParser::buffered_cluster_bytes() const noexcept {
-  return impl_->fragment_open ? impl_->fragment.cluster_bytes.size() : 0;
-}
-
-void MkvIngestParser::limit_reserve(std::size_t max_bytes) noexcept { impl_->reserve_limit = max_bytes; }
-
-std::vector<std::uint8_t> MkvIngestParser::take_cluster_bytes(std::size_t reserve) {
-  return impl_->take_cluster_bytes(reserve);
+std::optional<MkvIngestParser::ClusterExtent> MkvIngestParser::open_cluster() const noexcept {
+  if (!impl_->fragment_open) return std::nullopt;
+  return ClusterExtent{impl_->fragment.cluster_offset, impl_->fragment.cluster_size};
 }
 
 }  // namespace kvsd::media

@@ -94,7 +94,12 @@ struct StreamHeader {
 
 struct FragmentStart {
   std::uint64_t cluster_timecode = 0;  // the Cluster's Timecode exactly as received (scale units)
+  std::uint64_t cluster_offset = 0;    // body offset of the Cluster's first byte
 };
+
+// Whether fragments carry their Cluster bytes (copied out of the input as it is fed), or only
+// their position in the body (for a caller that keeps the body bytes itself and cuts them out).
+enum class ClusterBytes { copy, positions };
 
 struct TrackStats {
   std::uint64_t track_number = 0;
@@ -108,10 +113,11 @@ struct Fragment {
   std::uint64_t cluster_timecode = 0;
   // The Cluster element as received: its ID, its size field (unknown or known) and every child,
   // up to the start of the element that ended it. Concatenated after the header bytes this is a
-  // valid Matroska document. When the caller took earlier bytes with take_cluster_bytes(), this
-  // holds only the rest: the Cluster is those `taken_bytes` followed by these.
+  // valid Matroska document. Empty when the parser was made with ClusterBytes::positions.
   std::vector<std::uint8_t> cluster_bytes;
-  std::uint64_t taken_bytes = 0;
+  // Where those bytes are in the body: a Cluster is one contiguous range of it.
+  std::uint64_t cluster_offset = 0;
+  std::uint64_t cluster_size = 0;
   // User metadata (SimpleTag name, TagString value) in arrival order, AWS_* names excluded.
   std::vector<std::pair<std::string, std::string>> metadata;
   std::vector<TrackStats> tracks;  // one entry per track that had blocks, in track-number order
@@ -134,7 +140,7 @@ class MkvIngestParser {
     virtual void on_fragment(Fragment&& fragment) = 0;
   };
 
-  MkvIngestParser(Handler& handler, IngestLimits limits = {});
+  MkvIngestParser(Handler& handler, IngestLimits limits = {}, ClusterBytes cluster_bytes = ClusterBytes::copy);
   ~MkvIngestParser();
   MkvIngestParser(const MkvIngestParser&) = delete;
   MkvIngestParser& operator=(const MkvIngestParser&) = delete;
@@ -148,18 +154,14 @@ class MkvIngestParser {
 
   [[nodiscard]] std::uint64_t bytes_consumed() const noexcept;
 
-  // Streaming the open fragment out before it closes. buffered_cluster_bytes() is how many bytes
-  // of the open fragment's Cluster are buffered (0 while none is open); take_cluster_bytes()
-  // moves them out (the next ones go to a new buffer of `reserve` bytes capacity). The bytes are
-  // verbatim and in order; on_fragment then carries only the rest, with taken_bytes counting what
-  // was taken. Size limits count taken bytes too. If the fragment never closes (error, truncated
-  // body) the taken bytes are not part of any fragment.
-  [[nodiscard]] std::size_t buffered_cluster_bytes() const noexcept;
-  std::vector<std::uint8_t> take_cluster_bytes(std::size_t reserve);
-  // Caps the capacity reserved for a fragment's buffer when it opens (by default the previous
-  // fragment's size and an eighth, so a whole fragment fits without growing). A caller that
-  // takes the bytes as they come needs only what arrives between two takes.
-  void limit_reserve(std::size_t max_bytes) noexcept;
+  // Where the open fragment's Cluster bytes are in the body: they start at `offset` and the
+  // first `size` of them are known to belong to it (an element header still being read is not
+  // counted until it is complete). Empty while no fragment is open.
+  struct ClusterExtent {
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+  };
+  [[nodiscard]] std::optional<ClusterExtent> open_cluster() const noexcept;
 
  private:
   struct Impl;

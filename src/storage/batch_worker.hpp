@@ -33,7 +33,7 @@ struct PendingFragment {
   kvs::IngestFragment fragment;
   kvs::FragmentStore::PersistCallback done;  // fragment only
   Kind kind = Kind::fragment;
-  std::shared_ptr<const std::vector<std::uint8_t>> part;  // part only
+  kvs::StagedPart part;  // part only
 };
 
 template <class T>

@@ -39,6 +39,12 @@ namespace {
 
 constexpr std::size_t kMaxCachedHeadersPerStream = 64;
 
+std::uint64_t part_size(const kvs::StagedPart& part) {
+  std::uint64_t n = 0;
+  for (const auto& range : part) n += range.bytes.size();
+  return n;
+}
+
 std::uint64_t fnv1a64(const std::vector<std::uint8_t>& bytes) {
   std::uint64_t h = 14695981039346656037ULL;
   for (const auto b : bytes) {
@@ -132,8 +138,9 @@ void RocksDbFragmentStore::check_free_space(std::vector<PendingFragment>& batch,
   const std::uint64_t available = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   std::uint64_t planned = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!items[i].writes() && !(batch[i].part && !items[i].error)) continue;
-    const std::uint64_t need = batch[i].part ? batch[i].part->size() : batch[i].fragment.cluster_bytes.size();
+    const bool part = batch[i].kind == PendingFragment::Kind::part;
+    if (!items[i].writes() && !(part && !items[i].error)) continue;
+    const std::uint64_t need = part ? part_size(batch[i].part) : batch[i].fragment.cluster_bytes.size();
     if (available < options_.min_free_bytes || available - options_.min_free_bytes < planned + need) {
       items[i].error =
           kvs::Error{kvs::errc::internal, "storage full: " + std::to_string(available) + " bytes free, floor " +
@@ -244,9 +251,9 @@ void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item)
     lane.error = item.error;
     return;
   }
-  const auto& bytes = *p.part;
+  const auto size = part_size(p.part);
   if (lane.staged == 0) {
-    auto seg = lane_segment(lane, bytes.size());
+    auto seg = lane_segment(lane, size);
     if (!seg) {
       lane.error = seg.error();
       return;
@@ -257,13 +264,13 @@ void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item)
     return;
   }
   auto& file = lane.segment->file;
-  auto offset = file.append(std::span<const std::uint8_t>(bytes));
+  auto offset = file.append(p.part);
   if (!offset) {
     lane.error = offset.error();
     return;
   }
-  lane.staged += bytes.size();
-  file.start_writeback(offset.value(), bytes.size());
+  lane.staged += size;
+  file.start_writeback(offset.value(), size);
 }
 
 void RocksDbFragmentStore::end_lane(std::uint64_t lane_id) {
@@ -317,7 +324,7 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
       auto& item = items[i];
       if (batch[i].kind == PendingFragment::Kind::part) {
         stage_part(batch[i], item);
-        batch[i].part.reset();  // its bytes are in the page cache now
+        batch[i].part.clear();  // its bytes are in the page cache now
         continue;
       }
       if (batch[i].kind == PendingFragment::Kind::close_lane) {

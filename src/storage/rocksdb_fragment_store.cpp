@@ -104,9 +104,8 @@ void RocksDbFragmentStore::persist_async(kvs::IngestFragment fragment, PersistCa
 
 std::uint64_t RocksDbFragmentStore::open_lane() { return next_lane_.fetch_add(1); }
 
-void RocksDbFragmentStore::stage_async(std::uint64_t stream_id, std::uint64_t lane,
-                                       std::shared_ptr<const std::vector<std::uint8_t>> part) {
-  if (!part || part->empty()) return;
+void RocksDbFragmentStore::stage_async(std::uint64_t stream_id, std::uint64_t lane, kvs::StagedPart part) {
+  if (part.empty()) return;
   PendingFragment item;
   item.kind = PendingFragment::Kind::part;
   item.fragment.stream_id = stream_id;

@@ -68,8 +68,7 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
                                                                              std::int64_t ms) override;
   void persist_async(kvs::IngestFragment fragment, PersistCallback done) override;
   std::uint64_t open_lane() override;
-  void stage_async(std::uint64_t stream_id, std::uint64_t lane,
-                   std::shared_ptr<const std::vector<std::uint8_t>> part) override;
+  void stage_async(std::uint64_t stream_id, std::uint64_t lane, kvs::StagedPart part) override;
   void close_lane(std::uint64_t stream_id, std::uint64_t lane) override;
   kvs::Result<std::optional<kvs::FragmentRecord>> get(std::uint64_t stream_id,
                                                       const std::string& fragment_number) override;

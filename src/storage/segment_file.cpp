@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#include <climits>
 
 #include <algorithm>
 #include <cerrno>
@@ -85,19 +87,40 @@ kvs::Result<SegmentFile> SegmentFile::create(const std::filesystem::path& blobs_
 }
 
 kvs::Result<std::uint64_t> SegmentFile::append(std::span<const std::uint8_t> bytes) {
+  return append(kvs::StagedPart{kvs::SharedBytes{nullptr, bytes}});
+}
+
+kvs::Result<std::uint64_t> SegmentFile::append(const kvs::StagedPart& ranges) {
   const std::uint64_t start = size_;
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const auto n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(start + done));
+  std::uint64_t at = start;
+  std::vector<iovec> iov;
+  iov.reserve(std::min<std::size_t>(ranges.size(), IOV_MAX));
+  std::size_t next = 0;  // first range not yet in `iov` or written
+  while (next < ranges.size() || !iov.empty()) {
+    while (next < ranges.size() && iov.size() < IOV_MAX) {
+      const auto& r = ranges[next++].bytes;
+      if (!r.empty()) iov.push_back(iovec{const_cast<std::uint8_t*>(r.data()), r.size()});
+    }
+    if (iov.empty()) break;
+    const auto n = ::pwritev(fd_, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(at));
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
       (void)::ftruncate(fd_, static_cast<off_t>(start));
       return os_error("write", path_, err);
     }
-    done += static_cast<std::size_t>(n);
+    at += static_cast<std::uint64_t>(n);
+    // Drop what was written; a range written in part keeps its rest.
+    auto left = static_cast<std::size_t>(n);
+    std::size_t done = 0;
+    while (done < iov.size() && left >= iov[done].iov_len) left -= iov[done++].iov_len;
+    iov.erase(iov.begin(), iov.begin() + static_cast<std::ptrdiff_t>(done));
+    if (left > 0) {
+      iov.front().iov_base = static_cast<std::uint8_t*>(iov.front().iov_base) + left;
+      iov.front().iov_len -= left;
+    }
   }
-  size_ = start + bytes.size();
+  size_ = at;
   return start;
 }
 

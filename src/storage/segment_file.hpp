@@ -49,6 +49,8 @@ class SegmentFile {
   // Writes `bytes` at the current end and returns their offset. On failure the file is cut back
   // to its previous end (best effort) and size() is unchanged.
   kvs::Result<std::uint64_t> append(std::span<const std::uint8_t> bytes);
+  // The same for several ranges written back to back (one pwritev per up to IOV_MAX of them).
+  kvs::Result<std::uint64_t> append(const kvs::StagedPart& ranges);
   // Starts writing `size` bytes at `offset` back to the disk without waiting for them
   // (sync_file_range WRITE), so a later sync() finds less to do. Best effort: no error.
   void start_writeback(std::uint64_t offset, std::uint64_t size) noexcept;

@@ -36,8 +36,15 @@ class FragmentLanesTest : public ::testing::Test {
  protected:
   void SetUp() override { h_.open(); }
 
+  // Stages `bytes` as a part of two ranges of one shared buffer (as the ingest path cuts parts
+  // out of its read chunks), so the segment writes several ranges in one go.
   void stage(std::uint64_t stream, std::uint64_t lane, Bytes bytes) {
-    h_.store->stage_async(stream, lane, std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes)));
+    auto owner = std::make_shared<const Bytes>(std::move(bytes));
+    const std::span<const std::uint8_t> all(*owner);
+    const auto half = all.size() / 2;
+    h_.store->stage_async(
+        stream, lane,
+        kvs::StagedPart{kvs::SharedBytes{owner, all.first(half)}, kvs::SharedBytes{owner, all.subspan(half)}});
   }
 
   // A fragment of `stream` whose whole cluster is `cluster`: the first `staged` bytes are staged
