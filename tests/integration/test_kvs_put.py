@@ -127,6 +127,23 @@ class KvsPutTest(ServerTestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--preload needs a file", p.stderr)
 
+    def test_max_rate_paces_the_bytes(self):
+        p, s = self.run_put("--stream", "kp-rate", "--pattern", "2", "--preload")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        total = s["bytes"]
+        # At half the bytes per second, the frames take about 2 s to leave (the last one is due
+        # when all but it are out).
+        rate_mbps = total / 2 / 1e6
+        p, s = self.run_put("--stream", "kp-rate", "--pattern", "2", "--preload", "--max-rate", f"{rate_mbps:.6f}")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(s["fragments_persisted"], 2)
+        self.assertGreaterEqual(s["duration_seconds"], 1.5)
+        for bad, message in ((["--max-rate", "0"], "--max-rate takes MB/s"),
+                             (["--max-rate", "10", "--realtime"], "two ways of pacing")):
+            p, _ = self.run_put("--stream", "x", "--pattern", "1", *bad)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(message, p.stderr)
+
     def test_wrong_secret_fails_with_a_message(self):
         p = subprocess.run([kvs_put_binary(), "--endpoint", self.server.base_url(), "--stream", "kp-denied",
                             "--pattern", "1", "--access-key", "AKIAWRONG0000000000", "--secret-key", "nope", "--quiet"],

@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
     pc.start_delay = std::chrono::milliseconds(static_cast<std::int64_t>(opt.stagger_seconds * 1000 * i / n));
     pc.put_media.timecode_type = opt.timecode_type;
     pc.put_media.realtime = opt.realtime;
+    pc.put_media.max_rate_bytes_per_second = opt.max_rate_mbps * 1e6;
     pc.put_media.eofr = opt.eofr;
     pc.put_media.ack_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opt.ack_timeout_seconds * 1000));
     if (i == 0) pc.put_media.dump_path = opt.dump;

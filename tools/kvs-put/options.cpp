@@ -32,7 +32,8 @@ bool parse_number(const std::string& s, double& out) {
 
 std::string usage() {
   return "usage: kvs-put --endpoint URL --stream NAME (--input FILE|- | --pattern SECONDS [--audio])\n"
-         "               [--realtime] [--preload] [--streams N [--stagger SECONDS]] [--retention-hours H] [--ca PEM] "
+         "               [--realtime | --max-rate MBPS] [--preload] [--streams N [--stagger SECONDS]] "
+         "[--retention-hours H] [--ca PEM] "
          "[--region R]\n"
          "               [--access-key K --secret-key S | --credentials-file PATH]\n"
          "               [--timecode-type ABSOLUTE|RELATIVE] [--eofr] [--summary-json PATH] [--dump FILE]\n"
@@ -70,6 +71,12 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       o.audio = true;
     } else if (arg == "--realtime") {
       o.realtime = true;
+    } else if (arg == "--max-rate") {
+      if (!value(v)) return std::nullopt;
+      if (!parse_number(v, o.max_rate_mbps) || o.max_rate_mbps <= 0 || o.max_rate_mbps > 1e6) {
+        error = "--max-rate takes MB/s in (0, 1000000]";
+        return std::nullopt;
+      }
     } else if (arg == "--preload") {
       o.preload = true;
     } else if (arg == "--streams") {
@@ -142,6 +149,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
   }
   if (o.input.empty() == (o.pattern_seconds <= 0)) {
     error = "give exactly one of --input and --pattern";
+    return std::nullopt;
+  }
+  if (o.realtime && o.max_rate_mbps > 0) {
+    error = "--realtime and --max-rate are two ways of pacing: give one";
     return std::nullopt;
   }
   if (o.preload && o.input == "-") {

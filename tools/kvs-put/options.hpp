@@ -16,6 +16,7 @@ struct Options {
   double pattern_seconds = 0;  // > 0: generated test pattern of this length
   bool audio = false;          // --pattern: add an AAC sine track
   bool realtime = false;       // pace frames by their timestamps
+  double max_rate_mbps = 0;    // > 0: frames sent no faster than this many MB/s (1 MB = 10^6 bytes)
   bool preload = false;        // read the whole input before connecting (measures the server, not the demuxer)
   int streams = 1;             // parallel producers NAME-0..NAME-(N-1) when > 1
   double stagger_seconds = 0;  // producer i starts i * stagger / N seconds late (not in lockstep)

@@ -238,6 +238,7 @@ class Session {
     bool started = false;
     std::int64_t first_pts = 0, cluster_rel = 0;
     Clock::time_point t0{};
+    std::uint64_t paced_bytes = 0;  // frame bytes sent under --max-rate
     while (!stop_) {
       const auto status = frames_.get(index, current_);
       if (status == FrameStore::Status::end) break;
@@ -256,6 +257,19 @@ class Session {
       }
       const std::int64_t rel = f.pts_ms - first_pts;
       if (rel < 0) continue;  // before the stream start (e.g. audio priming)
+      if (config_.max_rate_bytes_per_second > 0) {
+        // Frame bytes so far at the given rate, less a burst of one chunk: a sender of that many
+        // MB/s that writes whole chunks (waiting for every frame would make writes small).
+        const auto ahead = paced_bytes > kMaxChunkBytes ? paced_bytes - kMaxChunkBytes : 0;
+        const auto due = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                  static_cast<double>(ahead) / config_.max_rate_bytes_per_second));
+        if (Clock::now() < due) {
+          if (!co_await flush()) co_return;
+          while (!stop_ && Clock::now() < due) co_await wait_until(due);
+          if (stop_) break;
+        }
+        paced_bytes += f.data.size();
+      }
       if (config_.realtime) {
         const auto due = t0 + std::chrono::milliseconds(rel);
         if (Clock::now() < due) {

@@ -24,6 +24,7 @@ struct PutMediaConfig {
   std::string stream_name;
   TimecodeType timecode_type = TimecodeType::absolute;
   bool realtime = false;
+  double max_rate_bytes_per_second = 0;  // > 0: frame bytes are sent no faster than this
   bool eofr = false;
   bool wait_persisted = true;  // the stream retains data: PERSISTED expected for every fragment
   std::chrono::milliseconds ack_timeout{30'000};
