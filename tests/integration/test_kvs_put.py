@@ -128,15 +128,16 @@ class KvsPutTest(ServerTestCase):
         self.assertIn("--preload needs a file", p.stderr)
 
     def test_max_rate_paces_the_bytes(self):
-        p, s = self.run_put("--stream", "kp-rate", "--pattern", "2", "--preload")
+        p, s = self.run_put("--stream", "kp-rate", "--pattern", "20", "--preload")
         self.assertEqual(p.returncode, 0, p.stderr)
         total = s["bytes"]
-        # At half the bytes per second, the frames take about 2 s to leave (the last one is due
-        # when all but it are out).
-        rate_mbps = total / 2 / 1e6
-        p, s = self.run_put("--stream", "kp-rate", "--pattern", "2", "--preload", "--max-rate", f"{rate_mbps:.6f}")
+        burst = 256 * 1024  # kvs-put writes whole chunks of up to this many bytes unpaced
+        self.assertGreater(total, 2 * burst, "the pattern is too small to pace")
+        # Paced so that the bytes past the first burst take 2 s to leave.
+        rate_mbps = (total - burst) / 2 / 1e6
+        p, s = self.run_put("--stream", "kp-rate", "--pattern", "20", "--preload", "--max-rate", f"{rate_mbps:.6f}")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(s["fragments_persisted"], 2)
+        self.assertEqual(s["fragments_persisted"], 20)
         self.assertGreaterEqual(s["duration_seconds"], 1.5)
         for bad, message in ((["--max-rate", "0"], "--max-rate takes MB/s"),
                              (["--max-rate", "10", "--realtime"], "two ways of pacing")):
