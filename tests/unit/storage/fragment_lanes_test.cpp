@@ -58,6 +58,12 @@ class FragmentLanesTest : public ::testing::Test {
       from = cut;
     }
     if (from < staged) stage(stream, lane, slice(cluster, from, staged));
+    return tail_fragment(stream, lane, producer_ms, cluster, staged);
+  }
+
+  // The persist of a fragment of `stream` whose first `staged` bytes of `cluster` were staged on `lane`.
+  kvs::IngestFragment tail_fragment(std::uint64_t stream, std::uint64_t lane, std::int64_t producer_ms,
+                                    const Bytes& cluster, std::size_t staged) {
     auto f = h_.fragment(stream, producer_ms, producer_ms + 100000);
     f.lane = lane;
     f.staged_bytes = staged;
@@ -82,6 +88,16 @@ class FragmentLanesTest : public ::testing::Test {
     auto bytes = h_.store->read_cluster(*got.value());
     EXPECT_TRUE(bytes.has_value()) << bytes.error().message;
     return bytes ? bytes.value() : Bytes{};
+  }
+
+  // Persists `f` and expects it to fail as internal, with no index entry.
+  void expect_fails_unindexed(kvs::IngestFragment f, const std::string& what) {
+    const auto number = f.fragment_number;
+    const auto stream = f.stream_id;
+    auto r = h_.persist(std::move(f));
+    ASSERT_FALSE(r.has_value()) << what;
+    EXPECT_EQ(r.error().code, kvs::errc::internal) << what;
+    EXPECT_FALSE(indexed(stream, number)) << what;
   }
 
   bool indexed(std::uint64_t stream, const std::string& number) {
@@ -191,11 +207,7 @@ TEST_F(FragmentLanesTest, WrongStagedBytesFailsWithoutAnIndexEntryAndTheLaneGoes
     const Bytes cluster = make_bytes(7, 800);
     auto f = staged_fragment(kStream, lane, 1000 + extra * 100, cluster, 500, {250});
     f.staged_bytes = static_cast<std::uint64_t>(500 + extra);
-    const auto number = f.fragment_number;
-    auto r = h_.persist(std::move(f));
-    ASSERT_FALSE(r.has_value()) << "staged_bytes off by " << extra;
-    EXPECT_EQ(r.error().code, kvs::errc::internal);
-    EXPECT_FALSE(indexed(kStream, number));
+    expect_fails_unindexed(std::move(f), "staged_bytes off by " + std::to_string(extra));
   }
   EXPECT_TRUE(h_.list_all(kStream).empty());
   EXPECT_FALSE(h_.store->find_by_producer_timestamp(kStream, 1100).value().has_value());
@@ -361,15 +373,7 @@ TEST_F(FragmentLanesTest, RetiredSegmentFailsTheFragmentStagedInItAndTheLaneMove
   stage(kStream, lane, slice(c1, 0, 300));
   barrier();
   h_.store->retire_segment(kStream, seg0);
-  auto f1 = h_.fragment(kStream, 3000, 4000);
-  f1.lane = lane;
-  f1.staged_bytes = 300;
-  f1.cluster_bytes = slice(c1, 300, c1.size());
-  const auto n1 = f1.fragment_number;
-  auto r1 = h_.persist(std::move(f1));
-  ASSERT_FALSE(r1.has_value());
-  EXPECT_EQ(r1.error().code, kvs::errc::internal);
-  EXPECT_FALSE(indexed(kStream, n1));
+  expect_fails_unindexed(tail_fragment(kStream, lane, 3000, c1, 300), "retired before the tail");
 
   // The next fragment goes to a new segment.
   const Bytes c2 = make_bytes(32, 500);
@@ -386,15 +390,7 @@ TEST_F(FragmentLanesTest, RetiredSegmentFailsTheFragmentStagedInItAndTheLaneMove
   barrier();
   h_.store->retire_segment(kStream, seg2);
   stage(kStream, lane, slice(c3, 200, 400));
-  auto f3 = h_.fragment(kStream, 7000, 8000);
-  f3.lane = lane;
-  f3.staged_bytes = 400;
-  f3.cluster_bytes = slice(c3, 400, c3.size());
-  const auto n3 = f3.fragment_number;
-  auto r3 = h_.persist(std::move(f3));
-  ASSERT_FALSE(r3.has_value());
-  EXPECT_EQ(r3.error().code, kvs::errc::internal);
-  EXPECT_FALSE(indexed(kStream, n3));
+  expect_fails_unindexed(tail_fragment(kStream, lane, 7000, c3, 400), "retired between two parts");
 
   const Bytes c4 = make_bytes(34, 500);
   auto r4 = h_.persist(staged_fragment(kStream, lane, 9000, c4, 250, {}));
