@@ -246,15 +246,25 @@ class Upload {
   // fragment does not: it goes whole, so the store can compare it with the stored copy.
   bool staging() const { return lane_ != 0 && current_ && !current_->duplicate; }
 
-  // Once at least stage_part_bytes of the open fragment are unstaged, hands them to the lane,
-  // which writes them while the rest arrives. The parts are kept until the fragment completes
-  // (the live feed gives GetMedia readers the whole cluster).
+  // Hands the open fragment's unstaged bytes to the lane, which writes them while the rest
+  // arrives: once there are max_read_buffer_bytes of them, or stage_part_bytes when the last part
+  // went more than kPartInterval ago. A camera's parts are small and leave as they come; a fast
+  // sender's are large (fewer writes for the same bytes). The parts are kept until the fragment
+  // completes (the live feed gives GetMedia readers the whole cluster).
   void stage_open_fragment() {
+    static constexpr auto kPartInterval = std::chrono::milliseconds(10);
     if (stopped_ || state_->failed || !staging()) return;
     const auto open = parser_.open_cluster();
     if (!open || open->offset != current_->cluster_offset) return;
     const auto end = open->offset + open->size;
-    if (end - current_->staged_upto >= ctx_.stage_part_bytes) (void)stage(end);
+    const auto unstaged = end - current_->staged_upto;
+    if (unstaged < ctx_.stage_part_bytes) return;
+    const auto now = Clock::now();
+    if (unstaged < std::max(ctx_.stage_part_bytes, ctx_.max_read_buffer_bytes) &&
+        now - current_->last_part < kPartInterval)
+      return;
+    current_->last_part = now;
+    (void)stage(end);
   }
 
   // Drops the chunks that hold only bytes no fragment needs any more.
@@ -278,6 +288,7 @@ class Upload {
     current_->cluster_timecode = s.cluster_timecode;
     current_->cluster_offset = s.cluster_offset;
     current_->staged_upto = s.cluster_offset;
+    current_->last_part = Clock::now();
     current_->server_timestamp_ms = s.server_timestamp_ms;
     current_->producer_timestamp_ms = producer_timestamp_ms(s.cluster_timecode);
     // Is the stream still there, and is this a replay of a stored fragment?
@@ -500,6 +511,7 @@ class Upload {
     std::uint64_t staged_upto = 0;     // body offset: bytes before it went to the store's lane
     std::uint64_t staged_bytes = 0;    // handed to the store's lane so far
     std::vector<kvs::StagedPart> parts;
+    Clock::time_point last_part;  // when the last part was staged (the fragment's start at first)
   };
 
   const PutMediaContext& ctx_;

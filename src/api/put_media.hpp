@@ -51,9 +51,10 @@ struct PutMediaContext {
   // sender) gets a larger one, doubling up to the large size. Real-time cameras stay small.
   std::size_t read_buffer_bytes = 64 * 1024;
   std::size_t max_read_buffer_bytes = 1024 * 1024;
-  // A fragment's bytes go to the store in parts of at least this many as they arrive (the store
-  // writes them while the rest comes), so completing a fragment leaves less than this to write
-  // and sync. 0: whole fragments only.
+  // A fragment's bytes go to the store in parts as they arrive (the store writes them while the
+  // rest comes), so completing a fragment leaves at most a part to write and sync: a part once
+  // max_read_buffer_bytes are unstaged, or this many when the last part left over 10 ms ago (a
+  // fast sender's parts are large, a camera's small). 0: whole fragments only.
   std::size_t stage_part_bytes = 64 * 1024;
   PutMediaMetrics* metrics = nullptr;  // optional
   LiveFeed* live = nullptr;            // optional: GetMedia readers get fragments from here

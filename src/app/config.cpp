@@ -150,8 +150,8 @@ const std::vector<Key>& keys() {
       {"ingest.idle_ack_ms", "an IDLE ACK is sent after this long without body bytes or ACKs (default 3000)",
        integer(&Config::ingest_idle_ack_ms)},
       {"ingest.stage_part_bytes",
-       "a fragment's bytes are written in parts of at least this many as they arrive; 0: only whole fragments "
-       "(default 65536)",
+       "a fragment's bytes are written in parts as they arrive: 1 MiB, or this many when the last part left over "
+       "10 ms ago; 0: only whole fragments (default 65536)",
        integer(&Config::ingest_stage_part_bytes)},
       {"read.get_media_per_stream", "concurrent GetMedia per stream; more: ConnectionLimitExceeded (default 3)",
        read_limit(&api::MediaReadLimits::get_media_per_stream)},
