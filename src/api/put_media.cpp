@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include "api/body_chunks.hpp"
+#include "api/put_media_acks.hpp"
 #include "api/put_media_request.hpp"
 #include "app/offload.hpp"
 #include "http/async_event.hpp"
@@ -81,46 +83,12 @@ class EventCollector final : public media::MkvIngestParser::Handler {
   const PutMediaContext& ctx_;
 };
 
-// A fragment awaiting durability; PERSISTED ACKs leave in this order.
-struct PendingPersist {
-  std::uint64_t cluster_timecode = 0;
-  std::string fragment_number;
-  // The number PERSISTED carries: the stored fragment's when the store found this one a replay
-  // of it (two uploads of the same fragment racing), else fragment_number.
-  std::string persisted_number;
-  bool done = false;
-  bool failed = false;
-};
-
 // What the store said about one fragment, carried to the strand.
 struct PersistResult {
   bool ok = false;
   bool duplicate = false;
   std::string stored_number;  // the number of the fragment as stored
   std::string message;        // the error, when !ok
-};
-
-// Shared between the reader, the writer and store completions. Strand-affine: every member is
-// touched only on the connection's strand (store completions are posted there).
-struct SessionState {
-  explicit SessionState(const asio::any_io_executor& ex) : executor(ex), writer_wake(ex), reader_wake(ex) {}
-
-  asio::any_io_executor executor;
-  std::deque<std::string> acks;  // formatted, waiting for the writer
-  http::AsyncEvent writer_wake;
-  http::AsyncEvent reader_wake;
-  std::deque<PendingPersist> pending;
-  std::size_t in_flight = 0;  // persists not yet completed
-  bool closing = false;       // no more ACKs will be queued except by completions in flight
-  bool writer_done = false;
-  bool writer_failed = false;  // the client is gone
-  bool failed = false;         // an ERROR ACK was queued: stop reading
-  Clock::time_point last_activity = Clock::now();
-
-  void queue(const Ack& ack) {
-    acks.push_back(format_ack(ack));
-    writer_wake.notify();
-  }
 };
 
 class Upload {
@@ -142,13 +110,9 @@ class Upload {
     int full_reads = 0;
     if (ctx_.stage_part_bytes > 0) lane_ = ctx_.fragments->open_lane();
     while (!stopped_ && !state_->failed && !state_->writer_failed) {
-      if (chunks_.empty() || chunks_.back().filled == chunks_.back().capacity) {
-        chunks_.push_back(BodyChunk{std::shared_ptr<std::uint8_t[]>(new std::uint8_t[size]), size, 0, body_bytes_});
-      }
-      const std::size_t want = chunks_.back().capacity - chunks_.back().filled;
-      const bool whole_chunk = want == chunks_.back().capacity;
-      auto* into = chunks_.back().data.get() + chunks_.back().filled;
-      auto r = co_await req.body->read_some(std::span<std::byte>(reinterpret_cast<std::byte*>(into), want));
+      const auto into = body_.free_space(size);
+      const bool whole_chunk = into.size() == size;
+      auto r = co_await req.body->read_some(std::as_writable_bytes(into));
       if (r.ec) {
         // Reset, stall timeout or broken framing: the open fragment is incomplete and dropped
         // (the producer replays it on its next connection).
@@ -162,17 +126,16 @@ class Upload {
         if (err) fail_with(*err);
         break;
       }
-      chunks_.back().filled += r.bytes;
-      body_bytes_ += r.bytes;
+      body_.filled(r.bytes);
       state_->last_activity = Clock::now();
       if (ctx_.metrics) ctx_.metrics->bytes.with({}).inc(r.bytes);
-      auto err = parser_.feed(std::span<const std::uint8_t>(into, r.bytes));
+      auto err = parser_.feed(into.first(r.bytes));
       co_await handle_events();
       if (err) fail_with(*err);
       stage_open_fragment();
       release_chunks();
       // A sender that keeps filling whole chunks gets larger ones.
-      if (whole_chunk && r.bytes == want && size < ctx_.max_read_buffer_bytes &&
+      if (whole_chunk && r.bytes == into.size() && size < ctx_.max_read_buffer_bytes &&
           ++full_reads >= kFullReadsBeforeGrowing) {
         size = std::min(size * 2, ctx_.max_read_buffer_bytes);
         full_reads = 0;
@@ -207,36 +170,16 @@ class Upload {
     }
   }
 
-  // The body bytes [from, to) as shared ranges of the chunks (which must still hold them).
-  std::optional<kvs::StagedPart> cut(std::uint64_t from, std::uint64_t to) const {
-    kvs::StagedPart out;
-    if (from >= to) return out;
-    if (chunks_.empty() || from < chunks_.front().offset) return std::nullopt;
-    for (const auto& c : chunks_) {
-      const auto end = c.offset + c.filled;
-      if (end <= from) continue;
-      if (c.offset >= to) break;
-      const auto begin = std::max(from, c.offset);
-      const auto stop = std::min(to, end);
-      out.push_back(kvs::SharedBytes{std::shared_ptr<const void>(c.data, c.data.get()),
-                                     std::span<const std::uint8_t>(c.data.get() + (begin - c.offset), stop - begin)});
-    }
-    if (chunks_.back().offset + chunks_.back().filled < to) return std::nullopt;
-    return out;
-  }
-
   // Hands the open fragment's bytes [staged_upto, to) to the store's lane. False (and an ERROR)
   // when they are no longer held, which would be a bug.
   bool stage(std::uint64_t to) {
-    auto part = cut(current_->staged_upto, to);
+    auto part = body_.cut(current_->staged_upto, to);
     if (!part) {
       fail(kErrorInternal, "the fragment's bytes were released before they were staged");
       return false;
     }
-    const auto n = to - current_->staged_upto;
+    if (ctx_.metrics) ctx_.metrics->staged_bytes.with({}).inc(to - current_->staged_upto);
     current_->staged_upto = to;
-    current_->staged_bytes += n;
-    if (ctx_.metrics) ctx_.metrics->staged_bytes.with({}).inc(n);
     current_->parts.push_back(*part);
     ctx_.fragments->stage_async(stream_.stream_id, lane_, std::move(*part));
     return true;
@@ -274,7 +217,7 @@ class Upload {
       needed_from = open->offset;
       if (current_ && current_->cluster_offset == open->offset) needed_from = current_->staged_upto;
     }
-    while (chunks_.size() > 1 && chunks_.front().offset + chunks_.front().filled <= needed_from) chunks_.pop_front();
+    body_.release_before(needed_from);
   }
 
   std::int64_t producer_timestamp_ms(std::uint64_t cluster_timecode) const {
@@ -335,7 +278,7 @@ class Upload {
     if (staged && end > current_->staged_upto && !stage(end)) co_return;
     std::vector<std::uint8_t> bytes;
     if (!staged) {
-      auto whole = cut(f.cluster_offset, end);
+      auto whole = body_.cut(f.cluster_offset, end);
       if (!whole) {
         fail(kErrorInternal, "the fragment's bytes were released before it completed");
         co_return;
@@ -360,7 +303,7 @@ class Upload {
     in.header = header_;
     in.cluster_bytes = std::move(bytes);
     in.lane = lane_;
-    in.staged_bytes = cur.staged_bytes;
+    in.staged_bytes = cur.staged_upto - cur.cluster_offset;
     in.cluster_timecode = cur.cluster_timecode;
     in.producer_timestamp_ms = cur.producer_timestamp_ms;
     in.server_timestamp_ms = cur.server_timestamp_ms;
@@ -430,7 +373,7 @@ class Upload {
         // Another upload stored the same fragment first: only its number exists.
         spdlog::info("putMedia {}: fragment {} is a replay of stored fragment {}", stream_name, number,
                      r.stored_number);
-        p.persisted_number = r.stored_number;
+        p.fragment_number = r.stored_number;
       }
       break;
     }
@@ -454,8 +397,7 @@ class Upload {
         st.queue(Ack{AckType::error, p.cluster_timecode, p.fragment_number, kErrorArchival});
         st.failed = true;
       } else if (retains) {
-        const auto& shown = p.persisted_number.empty() ? p.fragment_number : p.persisted_number;
-        st.queue(Ack{AckType::persisted, p.cluster_timecode, shown, 0});
+        st.queue(Ack{AckType::persisted, p.cluster_timecode, p.fragment_number, 0});
       }
     }
   }
@@ -509,7 +451,6 @@ class Upload {
     bool duplicate = false;
     std::uint64_t cluster_offset = 0;  // in the body
     std::uint64_t staged_upto = 0;     // body offset: bytes before it went to the store's lane
-    std::uint64_t staged_bytes = 0;    // handed to the store's lane so far
     std::vector<kvs::StagedPart> parts;
     Clock::time_point last_part;  // when the last part was staged (the fragment's start at first)
   };
@@ -525,48 +466,9 @@ class Upload {
   std::optional<Current> current_;
   std::string error_ack_;
   std::uint64_t lane_ = 0;  // the store's lane for this upload; 0: none (whole fragments)
-  // Body bytes read and still needed, in order (see read_body).
-  struct BodyChunk {
-    std::shared_ptr<std::uint8_t[]> data;
-    std::size_t capacity = 0;
-    std::size_t filled = 0;
-    std::uint64_t offset = 0;  // body offset of data[0]
-  };
-  std::deque<BodyChunk> chunks_;
-  std::uint64_t body_bytes_ = 0;
-  bool stopped_ = false;  // an ERROR is pending: read no further
+  BodyChunks body_;         // the body bytes still needed (see read_body)
+  bool stopped_ = false;    // an ERROR is pending: read no further
 };
-
-// Writes queued ACKs one chunk each; sends IDLE while nothing happens; finishes the response
-// once the state is closing and the queue is empty.
-asio::awaitable<void> write_acks(std::shared_ptr<SessionState> st, http::ResponseWriter& w,
-                                 std::chrono::milliseconds idle_interval) {
-  for (;;) {
-    while (!st->acks.empty()) {
-      auto next = std::move(st->acks.front());
-      st->acks.pop_front();
-      auto ec = co_await w.write(next);
-      if (ec) {
-        st->writer_failed = true;
-        st->acks.clear();
-        break;
-      }
-      st->last_activity = Clock::now();
-    }
-    if (st->writer_failed) break;
-    if (st->closing && st->acks.empty()) {
-      co_await w.finish();
-      break;
-    }
-    const auto deadline = st->last_activity + idle_interval;
-    const bool woken = co_await st->writer_wake.wait_until(deadline);
-    if (!woken && !st->closing && Clock::now() >= st->last_activity + idle_interval) {
-      st->acks.push_back(format_ack(Ack{AckType::idle, std::nullopt, {}, 0}));
-    }
-  }
-  st->writer_done = true;
-  st->reader_wake.notify();
-}
 
 asio::awaitable<void> put_media(const PutMediaContext& ctx, http::Request& req, http::ResponseWriter& w) {
   PutMediaParams params;

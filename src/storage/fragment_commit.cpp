@@ -210,13 +210,18 @@ kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentS
 
 kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::segment_for(
     std::uint64_t stream_id, std::uint64_t bytes) {
-  if (auto it = open_.find(stream_id); it != open_.end()) {
-    if (segment_takes(*it->second, bytes, options_.now_ms())) return it->second;
-    open_.erase(it);
-  }
-  auto seg = new_segment(stream_id);
-  if (seg) open_.emplace(stream_id, seg.value());
+  // A lane of the moment: it takes the stream's segment (or a new one), which goes straight back.
+  Lane passing;
+  passing.stream_id = stream_id;
+  auto seg = lane_segment(passing, bytes);
+  if (seg) open_[stream_id] = seg.value();
   return seg;
+}
+
+RocksDbFragmentStore::Lane& RocksDbFragmentStore::lane_for(const kvs::IngestFragment& f) {
+  auto& lane = lanes_[f.lane];
+  lane.stream_id = f.stream_id;
+  return lane;
 }
 
 kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::lane_segment(
@@ -240,8 +245,7 @@ kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentS
 }
 
 void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item) {
-  auto& lane = lanes_[p.fragment.lane];
-  lane.stream_id = p.fragment.stream_id;
+  auto& lane = lane_for(p.fragment);
   if (lane.error) return;  // the open fragment fails already
   if (dropped_.count(lane.stream_id) != 0) {
     lane.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
@@ -283,15 +287,8 @@ void RocksDbFragmentStore::end_lane(std::uint64_t lane_id) {
   lanes_.erase(it);
 }
 
-RocksDbFragmentStore::StagedFragment RocksDbFragmentStore::end_lane_fragment(std::uint64_t lane_id) {
-  StagedFragment out;
-  const auto it = lanes_.find(lane_id);
-  if (it == lanes_.end()) return out;
-  auto& lane = it->second;
-  out.segment = lane.segment;
-  out.start = lane.start;
-  out.bytes = lane.staged;
-  out.error = std::move(lane.error);
+RocksDbFragmentStore::StagedFragment RocksDbFragmentStore::end_lane_fragment(Lane& lane) {
+  StagedFragment out{lane.segment, lane.start, lane.staged, std::move(lane.error)};
   lane.staged = 0;
   lane.error.reset();
   return out;
@@ -334,8 +331,7 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
       auto& f = batch[i].fragment;
       // A fragment on a lane ends here whatever becomes of it: the lane's next part starts the next one.
       const bool on_lane = f.lane != 0;
-      if (on_lane) lanes_[f.lane].stream_id = f.stream_id;
-      const auto staged = on_lane ? end_lane_fragment(f.lane) : StagedFragment{};
+      const auto staged = on_lane ? end_lane_fragment(lane_for(f)) : StagedFragment{};
       if (!item.writes()) continue;
       if (f.staged_bytes > 0 && (staged.error || !staged.segment || staged.bytes != f.staged_bytes)) {
         item.error = staged.error
@@ -366,7 +362,7 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
           continue;
         }
       } else {
-        auto chosen = on_lane ? lane_segment(lanes_.at(f.lane), size) : segment_for(f.stream_id, size);
+        auto chosen = on_lane ? lane_segment(lane_for(f), size) : segment_for(f.stream_id, size);
         if (!chosen) {
           item.error = chosen.error();
           continue;

@@ -152,7 +152,9 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   // was staged for it); picks the segment a fragment starting on the lane goes to.
   void stage_part(PendingFragment& p, const BatchItem& item);
   void end_lane(std::uint64_t lane_id);
-  StagedFragment end_lane_fragment(std::uint64_t lane);
+  StagedFragment end_lane_fragment(Lane& lane);
+  // The lane of a fragment or part (made when it is the lane's first).
+  Lane& lane_for(const kvs::IngestFragment& f);
   kvs::Result<std::shared_ptr<OpenSegment>> lane_segment(Lane& lane, std::uint64_t bytes);
   // Whether a fragment of `bytes` more may start in `seg` (false: roll to a new segment).
   bool segment_takes(const OpenSegment& seg, std::uint64_t bytes, std::int64_t now_ms) const;
