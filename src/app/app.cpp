@@ -154,6 +154,7 @@ struct App::Impl {
     options.segment_max_bytes = config.storage_segment_max_bytes;
     options.segment_max_age_ms = config.storage_segment_max_age_seconds * 1000;
     options.min_free_bytes = config.storage_min_free_bytes;
+    options.direct_io = config.storage_direct_io;
     fragments = std::make_unique<storage::RocksDbFragmentStore>(database, std::move(options));
     log_recovery(fragments->recovery_report());
 

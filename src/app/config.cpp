@@ -176,6 +176,10 @@ const std::vector<Key>& keys() {
        integer(&Config::storage_segment_max_age_seconds)},
       {"storage.retention_sweep_seconds", "how often data past its retention is deleted (default 60)",
        integer(&Config::storage_retention_sweep_seconds)},
+      {"storage.direct_io",
+       "segment files are written with O_DIRECT, bypassing the page cache (buffered where the file system "
+       "refuses it) (default true)",
+       [](Config& c, const std::string& v) { c.storage_direct_io = parse_bool(v); }},
       {"shutdown.grace_seconds", "on SIGTERM/SIGINT, time in-flight exchanges get to finish (default 10)",
        [](Config& c, const std::string& v) {
          c.shutdown_grace = std::chrono::milliseconds(static_cast<long long>(parse_number("", v) * 1000.0));

@@ -53,6 +53,7 @@ struct Config {
   std::uint64_t storage_segment_max_bytes = 256ull << 20;  // a segment file is rolled at this size
   std::int64_t storage_segment_max_age_seconds = 3'600;    // ... or at this age
   std::int64_t storage_retention_sweep_seconds = 60;       // how often expired data is deleted
+  bool storage_direct_io = true;                           // segment appends bypass the page cache
 };
 
 // Result of parsing the command line: either a config or a request to print help.

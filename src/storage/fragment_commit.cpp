@@ -198,7 +198,7 @@ bool RocksDbFragmentStore::segment_takes(const OpenSegment& seg, std::uint64_t b
 kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentStore::new_segment(
     std::uint64_t stream_id) {
   const auto segment_id = next_segment_id_;
-  auto file = SegmentFile::create(options_.blobs_dir, stream_id, segment_id);
+  auto file = SegmentFile::create(options_.blobs_dir, stream_id, segment_id, options_.direct_io);
   if (!file) return file.error();
   ++next_segment_id_;
   SegmentInfo info;

@@ -47,6 +47,7 @@ struct FragmentStoreOptions {
   std::size_t max_batch = 1024;                        // fragments per group commit
   std::size_t sync_threads = 32;                       // threads of the SyncPool
   std::size_t max_list_limit = 10000;                  // cap on FragmentQuery::limit
+  bool direct_io = false;                              // segment appends bypass the page cache (SegmentFile)
   std::function<std::int64_t()> now_ms;                // epoch ms (segment age); default system clock
   std::function<std::uint64_t()> now_us;               // epoch us (fragment numbers); default system clock
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -53,7 +54,10 @@ SegmentFile::SegmentFile(SegmentFile&& other) noexcept
       segment_id_(other.segment_id_),
       size_(other.size_),
       created_stream_dir_(other.created_stream_dir_),
-      entries_durable_(other.entries_durable_) {}
+      entries_durable_(other.entries_durable_),
+      tail_(std::move(other.tail_)),
+      disk_size_(other.disk_size_),
+      wrote_direct_(other.wrote_direct_) {}
 
 SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
   if (this != &other) {
@@ -64,25 +68,43 @@ SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
     size_ = other.size_;
     created_stream_dir_ = other.created_stream_dir_;
     entries_durable_ = other.entries_durable_;
+    tail_ = std::move(other.tail_);
+    disk_size_ = other.disk_size_;
+    wrote_direct_ = other.wrote_direct_;
   }
   return *this;
 }
 
 SegmentFile::~SegmentFile() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  // Direct mode: drop the padding of the last block (best effort; recovery drops it otherwise).
+  if (tail_ && disk_size_ > size_) (void)::ftruncate(fd_, static_cast<off_t>(size_));
+  ::close(fd_);
 }
 
+void SegmentFile::FreeAligned::operator()(std::uint8_t* p) const noexcept { std::free(p); }
+
 kvs::Result<SegmentFile> SegmentFile::create(const std::filesystem::path& blobs_dir, std::uint64_t stream_id,
-                                             std::uint64_t segment_id) {
+                                             std::uint64_t segment_id, bool direct) {
   const auto dir = stream_blob_dir(blobs_dir, stream_id);
   std::error_code ec;
   const bool created_dir = std::filesystem::create_directories(dir, ec);
   if (ec) return kvs::Error{kvs::errc::internal, "create directory " + dir.string() + ": " + ec.message()};
   auto path = segment_path(blobs_dir, stream_id, segment_id);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = -1;
+  if (direct) {
+    // O_RDWR: truncate() reads the new partial last block back.
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    if (fd < 0 && errno == EINVAL) direct = false;  // no O_DIRECT on this file system
+  }
+  if (fd < 0) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("create", path, errno);
   SegmentFile file(fd, std::move(path), segment_id);
   file.created_stream_dir_ = created_dir;
+  if (direct) {
+    file.tail_ = AlignedBytes(static_cast<std::uint8_t*>(std::aligned_alloc(kBlock, kBlock)));
+    if (!file.tail_) return kvs::Error{kvs::errc::internal, "out of memory for a segment's block"};
+  }
   return file;
 }
 
@@ -91,6 +113,97 @@ kvs::Result<std::uint64_t> SegmentFile::append(std::span<const std::uint8_t> byt
 }
 
 kvs::Result<std::uint64_t> SegmentFile::append(const kvs::StagedPart& ranges) {
+  return tail_ ? append_direct(ranges) : append_buffered(ranges);
+}
+
+namespace {
+
+// The appending thread's block-aligned buffer for direct writes (the committer's, in the store).
+constexpr std::size_t kBounceBytes = std::size_t{1} << 20;
+
+std::uint8_t* bounce_buffer() {
+  struct Buffer {
+    std::uint8_t* p = static_cast<std::uint8_t*>(std::aligned_alloc(SegmentFile::kBlock, kBounceBytes));
+    ~Buffer() { std::free(p); }
+  };
+  thread_local Buffer buffer;
+  return buffer.p;
+}
+
+std::uint64_t align_down(std::uint64_t v) { return v / SegmentFile::kBlock * SegmentFile::kBlock; }
+
+}  // namespace
+
+void SegmentFile::leave_direct_mode() noexcept {
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
+  tail_.reset();
+}
+
+int SegmentFile::write_blocks(const std::uint8_t* data, std::size_t size, std::uint64_t at) {
+  std::size_t done = 0;
+  while (done < size) {
+    const auto n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && !wrote_direct_ && tail_) {
+      leave_direct_mode();  // the file system takes O_DIRECT at open but not these writes
+      continue;
+    }
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
+    if (tail_) wrote_direct_ = true;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+kvs::Result<std::uint64_t> SegmentFile::append_direct(const kvs::StagedPart& ranges) {
+  std::uint8_t* const buf = bounce_buffer();
+  if (buf == nullptr) return kvs::Error{kvs::errc::internal, "out of memory for direct writes"};
+  const std::uint64_t start = size_;
+  std::uint64_t base = align_down(size_);  // file offset of buf[0]
+  std::size_t fill = static_cast<std::size_t>(size_ - base);
+  std::memcpy(buf, tail_.get(), fill);
+  auto fail = [&](int err) -> kvs::Error {
+    (void)::ftruncate(fd_, static_cast<off_t>(start));  // best effort; the block copy is unchanged
+    disk_size_ = start;
+    return os_error("write", path_, err);
+  };
+  for (const auto& r : ranges) {
+    auto bytes = r.bytes;
+    while (!bytes.empty()) {
+      const auto n = std::min(bytes.size(), kBounceBytes - fill);
+      std::memcpy(buf + fill, bytes.data(), n);
+      fill += n;
+      bytes = bytes.subspan(n);
+      if (fill == kBounceBytes) {
+        if (const int err = write_blocks(buf, fill, base)) return fail(err);
+        base += fill;
+        fill = 0;
+      }
+    }
+  }
+  const std::size_t whole = static_cast<std::size_t>(align_down(fill));
+  if (fill > whole) {
+    const std::size_t padded = whole + kBlock;
+    std::memset(buf + fill, 0, padded - fill);
+    if (const int err = write_blocks(buf, padded, base)) return fail(err);
+    disk_size_ = std::max(disk_size_, base + padded);
+  } else if (fill > 0) {
+    if (const int err = write_blocks(buf, fill, base)) return fail(err);
+    disk_size_ = std::max(disk_size_, base + fill);
+  }
+  size_ = base + fill;
+  if (!tail_) {
+    // Fell back to buffered writes in this append: the file ends at size_ from now on.
+    if (disk_size_ > size_) (void)::ftruncate(fd_, static_cast<off_t>(size_));
+    return start;
+  }
+  std::memcpy(tail_.get(), buf + whole, fill - whole);
+  return start;
+}
+
+kvs::Result<std::uint64_t> SegmentFile::append_buffered(const kvs::StagedPart& ranges) {
   const std::uint64_t start = size_;
   std::uint64_t at = start;
   std::vector<iovec> iov;
@@ -125,12 +238,28 @@ kvs::Result<std::uint64_t> SegmentFile::append(const kvs::StagedPart& ranges) {
 }
 
 void SegmentFile::start_writeback(std::uint64_t offset, std::uint64_t size) noexcept {
+  if (tail_) return;
   (void)::sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(size), SYNC_FILE_RANGE_WRITE);
 }
 
 kvs::Status SegmentFile::truncate(std::uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return os_error("truncate", path_, errno);
   size_ = size;
+  if (tail_) {
+    disk_size_ = size;
+    // The new partial last block, read back for the next append (a direct read: whole blocks;
+    // at the end of the file it returns the bytes there are).
+    const auto base = align_down(size);
+    const auto want = static_cast<std::size_t>(size - base);
+    if (want > 0) {
+      ssize_t n = 0;
+      do {
+        n = ::pread(fd_, tail_.get(), kBlock, static_cast<off_t>(base));
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) return os_error("read", path_, errno);
+      if (static_cast<std::size_t>(n) < want) return kvs::Error{kvs::errc::internal, "short read " + path_.string()};
+    }
+  }
   return kvs::Unit{};
 }
 

@@ -3,6 +3,17 @@
 // holding cluster bytes back to back. Owns the file descriptor. Blob paths and the directory
 // fsync helper live here too.
 //
+// Direct mode (create(..., direct = true)): appends bypass the page cache (O_DIRECT). The bytes
+// are copied into a block-aligned buffer of the appending thread and written in whole blocks;
+// the last, partial block is written padded with zeros and written again, with the bytes that
+// follow, by the next append (this file keeps a copy of it). So the file on disk may run up to
+// one block past size() while it is open; the destructor cuts it back, and after a crash
+// recovery does (the padding lies past the indexed end). Readers use their own buffered
+// descriptors: the kernel drops cached pages of a range written directly. Where the file
+// system refuses O_DIRECT (open or first write: EINVAL), the file falls back to buffered writes.
+// Why: on virtual machines, copying into the page cache and writing it back cost several times
+// the CPU of the same bytes written directly (see docs/storage.md).
+//
 // Threading: append() and truncate() are called by one thread (the committer); sync() by one
 // thread at a time (a SyncPool thread), possibly while the committer appends; sync() touches no
 // state that append() uses.
@@ -13,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -38,7 +50,7 @@ class SegmentFile {
   // sync(), so creating segments for many streams costs no extra journal
   // commits on the committer thread.
   static kvs::Result<SegmentFile> create(const std::filesystem::path& blobs_dir, std::uint64_t stream_id,
-                                         std::uint64_t segment_id);
+                                         std::uint64_t segment_id, bool direct = false);
 
   SegmentFile(SegmentFile&& other) noexcept;
   SegmentFile& operator=(SegmentFile&& other) noexcept;
@@ -52,7 +64,8 @@ class SegmentFile {
   // The same for several ranges written back to back (one pwritev per up to IOV_MAX of them).
   kvs::Result<std::uint64_t> append(const kvs::StagedPart& ranges);
   // Starts writing `size` bytes at `offset` back to the disk without waiting for them
-  // (sync_file_range WRITE), so a later sync() finds less to do. Best effort: no error.
+  // (sync_file_range WRITE), so a later sync() finds less to do. Best effort: no error. Nothing
+  // to do in direct mode (the bytes are on the disk when append returns).
   void start_writeback(std::uint64_t offset, std::uint64_t size) noexcept;
   // Cuts the file back to `size` bytes (rolling back appends that were not indexed).
   kvs::Status truncate(std::uint64_t size);
@@ -62,15 +75,37 @@ class SegmentFile {
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
   [[nodiscard]] std::uint64_t segment_id() const noexcept { return segment_id_; }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  // Appends bypass the page cache (false after a fallback to buffered writes).
+  [[nodiscard]] bool direct() const noexcept { return tail_ != nullptr; }
+
+  // The block size direct appends align to (offsets, lengths and buffer addresses).
+  static constexpr std::size_t kBlock = 4096;
 
  private:
+  struct FreeAligned {
+    void operator()(std::uint8_t* p) const noexcept;
+  };
+  using AlignedBytes = std::unique_ptr<std::uint8_t, FreeAligned>;
+
   SegmentFile(int fd, std::filesystem::path path, std::uint64_t segment_id);
+  kvs::Result<std::uint64_t> append_buffered(const kvs::StagedPart& ranges);
+  kvs::Result<std::uint64_t> append_direct(const kvs::StagedPart& ranges);
+  // pwrite of `size` (a multiple of kBlock) bytes at the block-aligned `at`; 0 or errno. On
+  // EINVAL the first time, switches the file to buffered writes and writes them that way.
+  int write_blocks(const std::uint8_t* data, std::size_t size, std::uint64_t at);
+  void leave_direct_mode() noexcept;
+
   int fd_ = -1;
   std::filesystem::path path_;
   std::uint64_t segment_id_ = 0;
   std::uint64_t size_ = 0;
   bool created_stream_dir_ = false;  // create() made the stream directory too
   bool entries_durable_ = false;     // the directory entries are synced
+  // Direct mode only: a copy of the bytes [size_ rounded down to kBlock, size_) (the partial
+  // last block), and the file's length on disk (size_ padded up to kBlock).
+  AlignedBytes tail_;
+  std::uint64_t disk_size_ = 0;
+  bool wrote_direct_ = false;  // a direct write has succeeded (EINVAL after that is an error)
 };
 
 // SyncPool: fdatasyncs a set of segment files (SegmentFile::sync) in parallel on a fixed set of
