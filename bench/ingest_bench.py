@@ -15,7 +15,8 @@
    from kvs-put's summary), and kvsd's CPU and peak RSS.
 
 Figures are medians of REPEATS runs (BENCH_REPEATS, default 3). Inputs are made once with ffmpeg
-into a temp dir. BENCH_STREAMS sets N for target 2.
+into a temp dir. BENCH_STREAMS sets N for target 2. KVSD_EXTRA adds kvsd arguments (e.g.
+"--storage-direct-io false" to measure buffered segment writes).
 """
 
 import json
@@ -98,7 +99,7 @@ def run_kvs_put(srv, args, summary_path, timeout):
 def server(data_dir):
     env = {"KVSD_ACCESS_KEY_ID": AKID, "KVSD_SECRET_ACCESS_KEY": SECRET}
     return Server(binary=kvsd_binary(), https=False, env=env, data_dir=data_dir,
-                  extra_args=["--access-log", "false"])
+                  extra_args=["--access-log", "false"] + os.environ.get("KVSD_EXTRA", "").split())
 
 
 def single_stream(tmp, fast):
