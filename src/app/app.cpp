@@ -25,6 +25,7 @@
 #include "auth/credentials.hpp"
 #include "http/dispatcher.hpp"
 #include "net/connection_tracker.hpp"
+#include "net/context_pool.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "obs/http_metrics.hpp"
@@ -71,13 +72,14 @@ std::int64_t epoch_ms() {
 struct App::Impl {
   explicit Impl(Config c)
       : config(std::move(c)),
-        ioc(static_cast<int>(config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : config.threads)),
+        io(config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : config.threads),
         http_metrics(registry),
         dispatcher(router, http_metrics, config.access_log),
         server{dispatcher, config.limits, http_metrics, tracker} {}
 
   Config config;
-  asio::io_context ioc;
+  net::ContextPool io;               // the I/O threads, one io_context each
+  asio::io_context& ioc{io.main()};  // listeners, signals, timers
   obs::Registry registry;
   obs::HttpMetrics http_metrics;
   http::Router router;
@@ -113,7 +115,7 @@ struct App::Impl {
     setup_ingest();
 
     if (!config.http.empty()) {
-      listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.http), server, nullptr));
+      listeners.push_back(std::make_unique<net::Listener>(io, net::parse_endpoint(config.http), server, nullptr));
     }
     if (!config.https.empty()) {
       std::string cert = config.tls_cert;
@@ -128,7 +130,7 @@ struct App::Impl {
                      paths.ca_cert);
       }
       tls.emplace(net::make_server_tls_context(cert, key, config.tls_h2));
-      listeners.push_back(std::make_unique<net::Listener>(ioc, net::parse_endpoint(config.https), server, &*tls));
+      listeners.push_back(std::make_unique<net::Listener>(io, net::parse_endpoint(config.https), server, &*tls));
     }
     if (listeners.empty()) throw std::invalid_argument("both http and https are disabled: nothing to serve");
   }
@@ -256,7 +258,7 @@ struct App::Impl {
                   bool aborted) {
     if (tracker.size() == 0) {
       spdlog::info("all connections closed; stopped");
-      ioc.stop();
+      io.stop();
       return;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -267,7 +269,7 @@ struct App::Impl {
       deadline = now + std::chrono::seconds(2);
     } else if (aborted && now >= deadline) {
       spdlog::warn("{} connections did not close; stopping anyway", tracker.size());
-      ioc.stop();
+      io.stop();
       return;
     }
     timer->expires_after(std::chrono::milliseconds(20));
@@ -302,11 +304,7 @@ int App::run() {
     const auto addr = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     spdlog::info("listening {} {}:{}", l->tls() ? "https" : "http", addr, ep.port());
   }
-  const unsigned n = s.config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : s.config.threads;
-  std::vector<std::jthread> threads;
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back([&s] { s.ioc.run(); });
-  s.ioc.run();
-  for (auto& t : threads) t.join();
+  s.io.run();
   return 0;
 }
 

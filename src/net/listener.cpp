@@ -45,8 +45,8 @@ tcp::endpoint parse_endpoint(const std::string& text) {
   return {addr, static_cast<unsigned short>(p)};
 }
 
-Listener::Listener(asio::io_context& ioc, const tcp::endpoint& at, ServerContext& server, asio::ssl::context* tls)
-    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), server_(server), tls_(tls) {
+Listener::Listener(ContextPool& pool, const tcp::endpoint& at, ServerContext& server, asio::ssl::context* tls)
+    : pool_(pool), acceptor_(asio::make_strand(pool.main())), server_(server), tls_(tls) {
   boost::system::error_code ec;
   acceptor_.open(at.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -71,7 +71,8 @@ void Listener::stop() {
 asio::awaitable<void> Listener::accept_loop() {
   asio::steady_timer backoff(acceptor_.get_executor());
   while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] =
+        co_await acceptor_.async_accept(asio::make_strand(pool_.next()), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
       // Out of descriptors or similar: log, wait briefly, go on accepting.

@@ -1,6 +1,6 @@
 #pragma once
-// Listener: one bound TCP acceptor (cleartext or TLS) whose accepted sockets each get their own
-// strand and a serve_connection coroutine.
+// Listener: one bound TCP acceptor (cleartext or TLS), on the pool's main context, whose accepted
+// sockets each get a strand on the pool's next context and a serve_connection coroutine.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/connection.hpp"
+#include "net/context_pool.hpp"
 
 namespace kvsd::net {
 
@@ -17,10 +18,10 @@ boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text);
 class Listener {
  public:
   // Binds at once (port 0 picks a free port); throws std::system_error when binding fails.
-  Listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& at, ServerContext& server,
+  Listener(ContextPool& pool, const boost::asio::ip::tcp::endpoint& at, ServerContext& server,
            boost::asio::ssl::context* tls);
 
-  void start();  // begins accepting on the io_context
+  void start();  // begins accepting
   void stop();   // closes the acceptor; thread-safe (posted to the acceptor's strand)
   [[nodiscard]] boost::asio::ip::tcp::endpoint local_endpoint() const { return bound_; }
   [[nodiscard]] bool tls() const noexcept { return tls_ != nullptr; }
@@ -28,7 +29,7 @@ class Listener {
  private:
   boost::asio::awaitable<void> accept_loop();
 
-  boost::asio::io_context& ioc_;
+  ContextPool& pool_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::endpoint bound_;
   ServerContext& server_;
