@@ -56,12 +56,11 @@ SegmentFile::SegmentFile(SegmentFile&& other) noexcept
       created_stream_dir_(other.created_stream_dir_),
       entries_durable_(other.entries_durable_),
       tail_(std::move(other.tail_)),
-      disk_size_(other.disk_size_),
       wrote_direct_(other.wrote_direct_) {}
 
 SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    close_fd();
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
     segment_id_ = other.segment_id_;
@@ -69,17 +68,18 @@ SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
     created_stream_dir_ = other.created_stream_dir_;
     entries_durable_ = other.entries_durable_;
     tail_ = std::move(other.tail_);
-    disk_size_ = other.disk_size_;
     wrote_direct_ = other.wrote_direct_;
   }
   return *this;
 }
 
-SegmentFile::~SegmentFile() {
+SegmentFile::~SegmentFile() { close_fd(); }
+
+void SegmentFile::close_fd() noexcept {
   if (fd_ < 0) return;
   // Direct mode: drop the padding of the last block (best effort; recovery drops it otherwise).
-  if (tail_ && disk_size_ > size_) (void)::ftruncate(fd_, static_cast<off_t>(size_));
-  ::close(fd_);
+  if (tail_ && size_ % kBlock != 0) (void)::ftruncate(fd_, static_cast<off_t>(size_));
+  ::close(std::exchange(fd_, -1));
 }
 
 void SegmentFile::FreeAligned::operator()(std::uint8_t* p) const noexcept { std::free(p); }
@@ -91,16 +91,16 @@ kvs::Result<SegmentFile> SegmentFile::create(const std::filesystem::path& blobs_
   const bool created_dir = std::filesystem::create_directories(dir, ec);
   if (ec) return kvs::Error{kvs::errc::internal, "create directory " + dir.string() + ": " + ec.message()};
   auto path = segment_path(blobs_dir, stream_id, segment_id);
-  int fd = -1;
-  if (direct) {
-    // O_RDWR: truncate() reads the new partial last block back.
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
-    if (fd < 0 && errno == EINVAL) direct = false;  // no O_DIRECT on this file system
-  }
-  if (fd < 0) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // O_RDWR: in direct mode truncate() reads the new partial last block back.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("create", path, errno);
   SegmentFile file(fd, std::move(path), segment_id);
   file.created_stream_dir_ = created_dir;
+  // O_DIRECT is set on the open file, so a file system without it (EINVAL) leaves it buffered.
+  if (direct) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    direct = flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0;
+  }
   if (direct) {
     file.tail_ = AlignedBytes(static_cast<std::uint8_t*>(std::aligned_alloc(kBlock, kBlock)));
     if (!file.tail_) return kvs::Error{kvs::errc::internal, "out of memory for a segment's block"};
@@ -166,7 +166,6 @@ kvs::Result<std::uint64_t> SegmentFile::append_direct(const kvs::StagedPart& ran
   std::memcpy(buf, tail_.get(), fill);
   auto fail = [&](int err) -> kvs::Error {
     (void)::ftruncate(fd_, static_cast<off_t>(start));  // best effort; the block copy is unchanged
-    disk_size_ = start;
     return os_error("write", path_, err);
   };
   for (const auto& r : ranges) {
@@ -183,20 +182,17 @@ kvs::Result<std::uint64_t> SegmentFile::append_direct(const kvs::StagedPart& ran
       }
     }
   }
+  // The rest, the partial last block padded with zeros.
   const std::size_t whole = static_cast<std::size_t>(align_down(fill));
-  if (fill > whole) {
-    const std::size_t padded = whole + kBlock;
-    std::memset(buf + fill, 0, padded - fill);
+  const std::size_t padded = fill > whole ? whole + kBlock : whole;
+  std::memset(buf + fill, 0, padded - fill);
+  if (padded > 0) {
     if (const int err = write_blocks(buf, padded, base)) return fail(err);
-    disk_size_ = std::max(disk_size_, base + padded);
-  } else if (fill > 0) {
-    if (const int err = write_blocks(buf, fill, base)) return fail(err);
-    disk_size_ = std::max(disk_size_, base + fill);
   }
   size_ = base + fill;
   if (!tail_) {
     // Fell back to buffered writes in this append: the file ends at size_ from now on.
-    if (disk_size_ > size_) (void)::ftruncate(fd_, static_cast<off_t>(size_));
+    (void)::ftruncate(fd_, static_cast<off_t>(size_));
     return start;
   }
   std::memcpy(tail_.get(), buf + whole, fill - whole);
@@ -246,7 +242,6 @@ kvs::Status SegmentFile::truncate(std::uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return os_error("truncate", path_, errno);
   size_ = size;
   if (tail_) {
-    disk_size_ = size;
     // The new partial last block, read back for the next append (a direct read: whole blocks;
     // at the end of the file it returns the bytes there are).
     const auto base = align_down(size);

@@ -10,7 +10,8 @@
 // one block past size() while it is open; the destructor cuts it back, and after a crash
 // recovery does (the padding lies past the indexed end). Readers use their own buffered
 // descriptors: the kernel drops cached pages of a range written directly. Where the file
-// system refuses O_DIRECT (open or first write: EINVAL), the file falls back to buffered writes.
+// system refuses O_DIRECT (setting it on the file, or the first write: EINVAL), the file falls
+// back to buffered writes.
 // Why: on virtual machines, copying into the page cache and writing it back cost several times
 // the CPU of the same bytes written directly (see docs/storage.md).
 //
@@ -94,6 +95,7 @@ class SegmentFile {
   // EINVAL the first time, switches the file to buffered writes and writes them that way.
   int write_blocks(const std::uint8_t* data, std::size_t size, std::uint64_t at);
   void leave_direct_mode() noexcept;
+  void close_fd() noexcept;  // cuts a direct file's padding, then closes
 
   int fd_ = -1;
   std::filesystem::path path_;
@@ -102,9 +104,8 @@ class SegmentFile {
   bool created_stream_dir_ = false;  // create() made the stream directory too
   bool entries_durable_ = false;     // the directory entries are synced
   // Direct mode only: a copy of the bytes [size_ rounded down to kBlock, size_) (the partial
-  // last block), and the file's length on disk (size_ padded up to kBlock).
+  // last block; on disk it is padded with zeros to kBlock).
   AlignedBytes tail_;
-  std::uint64_t disk_size_ = 0;
   bool wrote_direct_ = false;  // a direct write has succeeded (EINVAL after that is an error)
 };
 
