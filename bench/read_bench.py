@@ -11,7 +11,8 @@
    60 s); delay from the fragment's RECEIVED ack to its complete chunk at the reader, p50/p99/max.
 
 Figures are medians of REPEATS runs (BENCH_REPEATS, default 5). BENCH_QUICK=1 makes everything
-small (a check that the script works, not a measurement).
+small (a check that the script works, not a measurement). KVSD_EXTRA adds kvsd arguments (e.g.
+"--storage-direct-io false", to compare reads of blobs written buffered and directly).
 """
 
 import glob
@@ -49,7 +50,8 @@ def proc_cpu_seconds(pid):
 
 
 def server(data_dir):
-    return start_server(data_dir=data_dir, access_key=AKID, secret_key=SECRET)
+    return start_server(extra_args=os.environ.get("KVSD_EXTRA", "").split(), data_dir=data_dir, access_key=AKID,
+                        secret_key=SECRET)
 
 
 def stop(srv):
