@@ -289,12 +289,12 @@ void SyncPool::work() {
 }
 
 void SyncPool::help() {
-  std::uint64_t seen = 0;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || round_ != seen; });
+    wake_.wait(lock, [&] { return stopping_ || wanted_ > 0; });
     if (stopping_) return;
-    seen = round_;
+    --wanted_;
+    ++joined_;
     lock.unlock();
     work();
     lock.lock();
@@ -308,21 +308,33 @@ std::vector<kvs::Status> SyncPool::sync(const std::vector<SegmentFile*>& files) 
     for (std::size_t i = 0; i < files.size(); ++i) out[i] = files[i]->sync();
     return out;
   }
+  // The caller takes one file; a helper is woken for each other one, up to all of them. (Waking
+  // every helper for a round of two files cost a context switch each, for nothing.)
+  const std::size_t helpers = std::min(files.size() - 1, helpers_.size());
   {
     std::lock_guard lock(mutex_);
     files_ = &files;
     out_ = &out;
     next_ = 0;
-    busy_helpers_ = helpers_.size();
-    ++round_;
+    busy_helpers_ = helpers;
+    wanted_ = helpers;
   }
-  wake_.notify_all();
+  if (helpers == helpers_.size()) {
+    wake_.notify_all();
+  } else {
+    for (std::size_t i = 0; i < helpers; ++i) wake_.notify_one();
+  }
   work();
   std::unique_lock lock(mutex_);
   done_.wait(lock, [&] { return busy_helpers_ == 0; });
   files_ = nullptr;
   out_ = nullptr;
   return out;
+}
+
+std::uint64_t SyncPool::helpers_joined() {
+  std::lock_guard lock(mutex_);
+  return joined_;
 }
 
 kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem::path& path, std::uint64_t offset,

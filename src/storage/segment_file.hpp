@@ -124,8 +124,11 @@ class SyncPool {
   SyncPool(const SyncPool&) = delete;
   SyncPool& operator=(const SyncPool&) = delete;
 
-  // One status per file, in order.
+  // One status per file, in order. The caller syncs files too; a round of n files wakes at
+  // most n - 1 helpers.
   std::vector<kvs::Status> sync(const std::vector<SegmentFile*>& files);
+  // How many times a helper has joined a round, since the start (for tests).
+  std::uint64_t helpers_joined();
 
  private:
   void help();
@@ -137,8 +140,9 @@ class SyncPool {
   const std::vector<SegmentFile*>* files_ = nullptr;  // the current round
   std::vector<kvs::Status>* out_ = nullptr;
   std::atomic<std::size_t> next_{0};
-  std::size_t busy_helpers_ = 0;
-  std::uint64_t round_ = 0;
+  std::size_t busy_helpers_ = 0;  // helpers of the current round not yet done
+  std::size_t wanted_ = 0;        // helpers still to join the current round
+  std::uint64_t joined_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> helpers_;
 };

@@ -38,6 +38,11 @@ kvs::StagedPart split(const std::shared_ptr<std::vector<std::uint8_t>>& bytes, s
   return part;
 }
 
+std::vector<std::uint8_t> read_all_of(const SegmentFile& f) {
+  auto r = read_segment_range(f.path(), 0, f.size());
+  return r.has_value() ? std::move(r.value()) : std::vector<std::uint8_t>{};
+}
+
 class SegmentFileTest : public ::testing::TestWithParam<bool> {
  protected:
   testing_support::TempDir dir_{"kvsd-segment"};
@@ -166,6 +171,36 @@ TEST_P(SegmentFileTest, DirectAppendsLeaveNothingInThePageCache) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, SegmentFileTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "direct" : "buffered"; });
+
+// SyncPool: every file of a round is synced (one status each, in order), and a round of n files
+// wakes at most n - 1 helpers (the caller syncs too), not all of them.
+TEST(SyncPoolTest, SyncsEveryFileAndWakesOnlyTheHelpersARoundNeeds) {
+  testing_support::TempDir dir{"kvsd-syncpool"};
+  std::vector<SegmentFile> files;
+  for (std::uint64_t id = 1; id <= 12; ++id) {
+    auto f = SegmentFile::create(dir.path() / "blobs", 7, id);
+    ASSERT_TRUE(f.has_value()) << f.error().message;
+    ASSERT_TRUE(f->append(std::span<const std::uint8_t>(pattern(5000, static_cast<std::uint8_t>(id)))).has_value());
+    files.push_back(std::move(f.value()));
+  }
+  auto round = [&](std::size_t n) {
+    std::vector<SegmentFile*> ptrs;
+    for (std::size_t i = 0; i < n; ++i) ptrs.push_back(&files[i]);
+    return ptrs;
+  };
+  SyncPool pool(6);  // the caller and 5 helpers
+  const std::vector<std::pair<std::size_t, std::uint64_t>> rounds = {{1, 0}, {2, 1}, {4, 3}, {12, 5}, {2, 1}};
+  std::uint64_t joined = 0;
+  for (const auto& [n, helpers] : rounds) {
+    const auto statuses = pool.sync(round(n));
+    ASSERT_EQ(statuses.size(), n);
+    for (const auto& st : statuses) EXPECT_TRUE(st.has_value()) << st.error().message;
+    joined += helpers;
+    EXPECT_EQ(pool.helpers_joined(), joined) << "after a round of " << n << " files";
+  }
+  for (std::size_t i = 0; i < files.size(); ++i)
+    EXPECT_EQ(read_all_of(files[i]), pattern(5000, static_cast<std::uint8_t>(i + 1)));
+}
 
 }  // namespace
 }  // namespace kvsd::storage
