@@ -44,6 +44,7 @@ void ChunkedDecoder::end_size_line() {
     state_ = State::trailer_line;
   } else {
     remaining_ = size;
+    chunk_size_ = size;
     state_ = State::data;
   }
 }

@@ -47,6 +47,8 @@ class ChunkedDecoder {
   [[nodiscard]] bool failed() const noexcept { return state_ == State::failed; }
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
   [[nodiscard]] std::uint64_t body_bytes() const noexcept { return body_bytes_; }
+  // The size of the chunk being read, or of the last one (0 before the first).
+  [[nodiscard]] std::uint64_t chunk_size() const noexcept { return chunk_size_; }
 
  private:
   enum class State { size_line, data, data_cr, data_lf, trailer_line, done, failed };
@@ -59,6 +61,7 @@ class ChunkedDecoder {
 
   State state_ = State::size_line;
   std::uint64_t remaining_ = 0;
+  std::uint64_t chunk_size_ = 0;
   std::uint64_t body_bytes_ = 0;
   std::size_t trailer_bytes_ = 0;
   std::string line_;

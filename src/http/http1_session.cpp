@@ -141,9 +141,16 @@ class Http1BodySource final : public BodySource {
     return failed_;
   }
 
-  // Chunked bodies bypass Beast's body parser: buffered bytes go through the decoder, and inside a
-  // chunk the socket is read straight into the caller's buffer, as much as it takes at once (Beast
-  // reads at most 64 KiB into its own buffer and copies from there).
+  // Chunked bodies bypass Beast's body parser: buffered bytes go through the decoder, and the
+  // socket is read straight into the caller's buffer, as much as it takes at once (Beast reads
+  // at most 64 KiB into its own buffer and copies from there). Two ways:
+  // - small chunks (a camera sends one per frame, of a few KiB): the socket is read into the
+  //   whole buffer, framing and all, and the framing is cut out in place (gather_chunks). One
+  //   read takes every chunk that has arrived, where reading each chunk's size line and data
+  //   apart took about three reads per chunk.
+  // - large chunks: inside a chunk, reads go straight into the caller's buffer and stop at the
+  //   chunk's end; the framing between chunks is read into the connection's buffer. No body
+  //   byte is moved.
   asio::awaitable<BodyRead> read_chunked(std::span<std::byte> buf) {
     static constexpr std::size_t kFramingRead = 4096;
     while (!chunks_.done()) {
@@ -158,6 +165,16 @@ class Http1BodySource final : public BodySource {
       }
       act_.body_read_pending = true;
       act_.last_body_progress = Clock::now();
+      const bool small_chunks = chunks_.chunk_size() <= kGatherChunkBytes && buf.size() >= kFramingRead;
+      if (small_chunks && (!chunks_.in_data() || chunks_.data_remaining() < buf.size())) {
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), buf.size()), kTuple);
+        act_.body_read_pending = false;
+        ctx_.metrics.bytes_received.inc(n);
+        if (ec) co_return BodyRead{0, fail(ec)};
+        const std::size_t data = gather_chunks(std::span(reinterpret_cast<std::uint8_t*>(buf.data()), n));
+        if (data > 0) co_return BodyRead{data, {}};
+        continue;
+      }
       if (chunks_.in_data()) {
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), chunks_.data_remaining()));
         auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), want), kTuple);
@@ -175,6 +192,32 @@ class Http1BodySource final : public BodySource {
     }
     co_return BodyRead{0, {}};
   }
+
+  // Decodes `in` (bytes just read into the caller's buffer) and moves the body bytes in it to
+  // its front, over the framing: returns how many there are. Bytes past the end of the body (a
+  // pipelined request) go to the connection's buffer. Each byte moves at most once.
+  std::size_t gather_chunks(std::span<std::uint8_t> in) {
+    std::size_t pos = 0;
+    std::size_t out = 0;
+    while (pos < in.size() && !chunks_.done() && !chunks_.failed()) {
+      const auto step = chunks_.feed(in.subspan(pos), in.size() - pos);
+      if (!step.data.empty()) {
+        if (step.data.data() != in.data() + out) std::memmove(in.data() + out, step.data.data(), step.data.size());
+        out += step.data.size();
+      }
+      pos += step.consumed;
+      if (step.consumed == 0) break;
+    }
+    if (chunks_.done() && pos < in.size()) {
+      const auto rest = in.subspan(pos);
+      std::memcpy(buffer_.prepare(rest.size()).data(), rest.data(), rest.size());
+      buffer_.commit(rest.size());
+    }
+    return out;
+  }
+
+  // Chunks up to this size are read whole, with their framing (gather_chunks).
+  static constexpr std::uint64_t kGatherChunkBytes = 64 * 1024;
 
   Stream& stream_;
   beast::flat_buffer& buffer_;

@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import random
 import socket
 import time
 import unittest
@@ -14,6 +15,30 @@ def chunked(parts):
     for p in parts:
         out += b"%x\r\n" % len(p) + p + b"\r\n"
     return out + b"0\r\n\r\n"
+
+
+def read_responses(sock, count):
+    """(status, body) of the next `count` responses on one connection, read with one buffered
+    reader (several responses may arrive in one segment)."""
+    reader = sock.makefile("rb")
+
+    class Unclosed:  # http.client closes its file after each response; this one stays open
+        def __getattr__(self, name):
+            return getattr(reader, name)
+
+        def close(self):
+            pass
+
+    class Shared:
+        def makefile(self, *args, **kwargs):
+            return Unclosed()
+
+    out = []
+    for _ in range(count):
+        resp = http.client.HTTPResponse(Shared())
+        resp.begin()
+        out.append((resp.status, resp.read()))
+    return out
 
 
 class Http1Test(ServerTestCase):
@@ -118,24 +143,25 @@ class Http1Test(ServerTestCase):
         second = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         with self.server.connect() as s:
             s.sendall(first + second)
-            reader = s.makefile("rb")  # one buffered reader: both responses may arrive at once
+            self.assertEqual(read_responses(s, 2), [(200, b'{"bytes":15}'), (200, b"ok\n")])
 
-            class Unclosed:  # http.client closes its file after each response; this one stays open
-                def __getattr__(self, name):
-                    return getattr(reader, name)
-
-                def close(self):
-                    pass
-
-            class Shared:
-                def makefile(self, *args, **kwargs):
-                    return Unclosed()
-
-            for expected_body in (b'{"bytes":15}', b"ok\n"):
-                resp = http.client.HTTPResponse(Shared())
-                resp.begin()
-                self.assertEqual(resp.status, 200)
-                self.assertEqual(resp.read(), expected_body)
+    def test_many_small_chunks_read_together_then_a_pipelined_request(self):
+        # A camera sends a chunk per frame: once the head is in, each read takes every chunk that
+        # has arrived, framing and all, and the framing is cut out in place. The body comes in
+        # pieces that split size lines, data and CRLFs; the bytes after it are the next request.
+        rng = random.Random(7)
+        parts = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))) for _ in range(300)]
+        head = b"POST /_test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        rest = (chunked(parts)[:-2] + b"X-Trailer: 1\r\n\r\n" +
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        cuts = sorted(rng.sample(range(1, len(rest)), 40))
+        with self.server.connect() as s:
+            s.sendall(head)
+            time.sleep(0.05)  # the head is parsed alone: the body is read by the body source
+            for a, b in zip([0] + cuts, cuts + [len(rest)]):
+                s.sendall(rest[a:b])
+                time.sleep(0.001)
+            self.assertEqual(read_responses(s, 2), [(200, b"".join(parts)), (200, b"ok\n")])
 
     def test_large_chunks_arrive_whole(self):
         # Bodies are read straight from the socket into the handler's buffer: 8 MiB in 3 chunks

@@ -93,6 +93,22 @@ TEST(ChunkedDecoder, DecodesASimpleBody) {
   EXPECT_EQ(decoder.body_bytes(), 9u);
 }
 
+TEST(ChunkedDecoder, ChunkSizeIsTheSizeOfTheChunkBeingRead) {
+  ChunkedDecoder decoder;
+  EXPECT_EQ(decoder.chunk_size(), 0u);
+  auto step = decoder.feed(bytes("1a\r\n0123"), kNoLimit);
+  EXPECT_EQ(text(step.data), "0123");
+  EXPECT_EQ(decoder.chunk_size(), 26u);
+  // The rest of the chunk, then the next size line: one data run per call, so it stops at "xy".
+  step = decoder.feed(bytes("456789abcdefghijklmnop\r\n3\r\nxy"), kNoLimit);
+  EXPECT_EQ(text(step.data), "456789abcdefghijklmnop");
+  EXPECT_EQ(step.consumed, 27u);
+  EXPECT_EQ(decoder.chunk_size(), 3u);
+  step = decoder.feed(bytes("xy"), kNoLimit);
+  EXPECT_EQ(text(step.data), "xy");
+  EXPECT_EQ(decoder.chunk_size(), 3u);
+}
+
 TEST(ChunkedDecoder, OneFeedHandsBackAtMostOneDataRun) {
   ChunkedDecoder decoder;
   const auto step = decoder.feed(bytes(kWiki), kNoLimit);
