@@ -55,7 +55,7 @@ struct PutMediaContext {
   // rest comes), so completing a fragment leaves at most a part to write and sync: a part once
   // max_read_buffer_bytes are unstaged, or this many when the last part left over 10 ms ago (a
   // fast sender's parts are large, a camera's small). 0: whole fragments only.
-  std::size_t stage_part_bytes = 64 * 1024;
+  std::size_t stage_part_bytes = 256 * 1024;
   PutMediaMetrics* metrics = nullptr;  // optional
   LiveFeed* live = nullptr;            // optional: GetMedia readers get fragments from here
   // Epoch milliseconds (server timestamps); tests may replace it.

@@ -151,7 +151,7 @@ const std::vector<Key>& keys() {
        integer(&Config::ingest_idle_ack_ms)},
       {"ingest.stage_part_bytes",
        "a fragment's bytes are written in parts as they arrive: 1 MiB, or this many when the last part left over "
-       "10 ms ago; 0: only whole fragments (default 65536)",
+       "10 ms ago; 0: only whole fragments (default 262144)",
        integer(&Config::ingest_stage_part_bytes)},
       {"read.get_media_per_stream", "concurrent GetMedia per stream; more: ConnectionLimitExceeded (default 3)",
        read_limit(&api::MediaReadLimits::get_media_per_stream)},

@@ -1,6 +1,7 @@
 """Streaming appends end to end: a real kvsd (port 0, temp data dirs) ingests an ffmpeg-made 720p H.264
 clip whose 1 s fragments are about 1.3 MB each, so the PutMedia handler hands every fragment to the
-store in staged parts (`ingest.stage_part_bytes`, 64 KiB by default) while it arrives.
+store in staged parts while it arrives (`ingest.stage_part_bytes`, set to 64 KiB here: the default,
+256 KiB, is sized for cameras).
 
 Checked: every fragment is acknowledged BUFFERING, RECEIVED, PERSISTED over HTTP/1.1 and HTTP/2;
 `kvsd_ingest_staged_bytes_total` shows that most of the cluster bytes were staged (and none with
@@ -31,7 +32,8 @@ from test_read_media import (ACCESS_KEY, FRAGMENT_NUMBER, SECRET_KEY, GetMediaRe
                              ms_of, split_documents, start_server)
 
 STAGED = "kvsd_ingest_staged_bytes_total"
-PART_BYTES = 64 * 1024  # the default ingest.stage_part_bytes
+PART_BYTES = 64 * 1024  # ingest.stage_part_bytes of these servers
+PART_ARGS = ("--ingest-stage-part-bytes", str(PART_BYTES))
 START_MS = 1795700000000  # producer start of every upload (RELATIVE timecodes)
 PIECE = 16384  # body piece size (one HTTP chunk / DATA frames each)
 
@@ -43,7 +45,7 @@ def setUpModule():
     global _body, _tmp
     _tmp = tempfile.mkdtemp(prefix="kvsd-staging-")
     path = os.path.join(_tmp, "big.mkv")
-    # testsrc2 at 720p with -qp 10: 1 s GOPs of about 1.3 MB, far above the 64 KiB part size.
+    # testsrc2 at 720p with -qp 10: 1 s GOPs of about 1.3 MB, far above the part size.
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                     "testsrc2=size=1280x720:rate=25", "-t", "5", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "10",
                     "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-f", "matroska",
@@ -79,7 +81,7 @@ def first_difference(a, b):
 
 
 class StagingTestBase(unittest.TestCase):
-    SERVER_EXTRA = ()
+    SERVER_EXTRA = PART_ARGS
     names = 0  # streams made so far (their names are unique within the run)
 
     @classmethod
@@ -157,7 +159,7 @@ class StagingTestBase(unittest.TestCase):
 
 
 class StagedIngestTest(StagingTestBase):
-    """Default part size: fragments are staged while they arrive."""
+    """64 KiB parts: fragments are staged while they arrive."""
 
     def staged_round_trip(self, proto):
         stream = self.new_stream()
@@ -226,7 +228,7 @@ class StagedIngestTest(StagingTestBase):
 
     def test_broken_off_upload_then_replay(self):
         data_dir = tempfile.mkdtemp(prefix="kvsd-staging-data-")
-        server = start_server(data_dir=data_dir)
+        server = start_server(data_dir=data_dir, extra_args=PART_ARGS)
         try:
             stream = self.new_stream(server)
             exp = self.expected
@@ -271,11 +273,11 @@ class StagedIngestTest(StagingTestBase):
 
             rc = server.stop()
             self.assertEqual(rc, 0, server.log())
-            server = start_server(data_dir=data_dir)
+            server = start_server(data_dir=data_dir, extra_args=PART_ARGS)
             self.check_archive(stream, numbers, server, "after a clean restart")
 
             server.kill()
-            server = start_server(data_dir=data_dir)
+            server = start_server(data_dir=data_dir, extra_args=PART_ARGS)
             self.check_archive(stream, numbers, server, "after a SIGKILL restart")
         finally:
             if server.proc.poll() is None:
