@@ -1,7 +1,10 @@
 #include "net/context_pool.hpp"
 
 #include <algorithm>
+#include <string>
 #include <thread>
+
+#include "obs/thread_name.hpp"
 
 namespace kvsd::net {
 
@@ -22,7 +25,12 @@ boost::asio::io_context& ContextPool::next() noexcept {
 void ContextPool::run() {
   std::vector<std::jthread> threads;
   threads.reserve(contexts_.size() - 1);
-  for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([c = contexts_[i].get()] { c->run(); });
+  for (std::size_t i = 1; i < contexts_.size(); ++i) {
+    threads.emplace_back([i, c = contexts_[i].get()] {
+      obs::name_this_thread("kvsd-io-" + std::to_string(i));
+      c->run();
+    });
+  }
   contexts_.front()->run();
   for (auto& t : threads) t.join();
 }

@@ -28,7 +28,8 @@ class ContextPool {
   [[nodiscard]] boost::asio::io_context& next() noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return contexts_.size(); }
 
-  // Runs context 0 on this thread and each other one on a thread of its own; returns after stop().
+  // Runs context 0 on this thread and each other one on a thread of its own (named kvsd-io-<i>);
+  // returns after stop().
   void run();
   void stop();
 

@@ -18,11 +18,13 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "kvs/fragment_store.hpp"
+#include "obs/thread_name.hpp"
 
 namespace kvsd::storage {
 
@@ -41,9 +43,13 @@ class BatchWorker {
  public:
   using WorkFn = std::function<void(std::vector<T>& batch)>;
 
-  BatchWorker(WorkFn work, std::size_t max_batch)
+  // `name`: the worker thread's name (obs::name_this_thread).
+  BatchWorker(WorkFn work, std::size_t max_batch, std::string name = "kvsd-worker")
       : work_(std::move(work)), max_batch_(std::max<std::size_t>(max_batch, 1)) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this, name = std::move(name)] {
+      obs::name_this_thread(name);
+      run();
+    });
   }
   ~BatchWorker() { stop(); }
   BatchWorker(const BatchWorker&) = delete;

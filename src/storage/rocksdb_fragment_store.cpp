@@ -60,9 +60,9 @@ RocksDbFragmentStore::RocksDbFragmentStore(std::shared_ptr<Database> db, Fragmen
   numbers_ = std::make_unique<FragmentNumberGenerator>(high_water.value(), options_.now_us);
   sync_pool_ = std::make_unique<SyncPool>(options_.sync_threads);
   syncer_ = std::make_unique<BatchWorker<std::unique_ptr<SyncJob>>>(
-      [this](std::vector<std::unique_ptr<SyncJob>>& jobs) { sync_jobs(jobs); }, options_.max_batch);
+      [this](std::vector<std::unique_ptr<SyncJob>>& jobs) { sync_jobs(jobs); }, options_.max_batch, "kvsd-sync");
   committer_ = std::make_unique<GroupCommitter>([this](std::vector<PendingFragment>& b) { commit_batch(b); },
-                                                options_.max_batch);
+                                                options_.max_batch, "kvsd-commit");
 }
 
 RocksDbFragmentStore::~RocksDbFragmentStore() {

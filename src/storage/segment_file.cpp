@@ -10,10 +10,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
 
+#include "obs/thread_name.hpp"
 #include "storage/key_codec.hpp"
 
 namespace kvsd::storage {
@@ -271,7 +273,12 @@ kvs::Status SegmentFile::sync() {
 }
 
 SyncPool::SyncPool(std::size_t threads) {
-  for (std::size_t i = 1; i < threads; ++i) helpers_.emplace_back([this] { help(); });
+  for (std::size_t i = 1; i < threads; ++i) {
+    helpers_.emplace_back([this, i] {
+      obs::name_this_thread("kvsd-fsync-" + std::to_string(i));
+      help();
+    });
+  }
 }
 
 SyncPool::~SyncPool() {

@@ -406,6 +406,36 @@ class CommandLineTest(unittest.TestCase):
             c.request("POST", "/_test/echo", body=b"x")
             self.assertEqual(c.getresponse().status, 404)
 
+    def test_threads_are_named(self):
+        """An operator's top -H / ps -L tells kvsd's threads apart: the I/O threads besides the main
+        one, the committer, the sync stage and its fsync helpers carry names."""
+        import os
+        from harness import kvsd_binary
+        with Server(binary=kvsd_binary(), https=False, extra_args=("--threads", "3")) as srv:
+            pid = srv.proc.pid
+
+            def thread_names():
+                out = []
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    try:
+                        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                            out.append(f.read().strip())
+                    except FileNotFoundError:  # a thread that just ended
+                        pass
+                return out
+
+            # The I/O threads start just after the listening line the harness waits for.
+            deadline = time.monotonic() + 10
+            names = thread_names()
+            while "kvsd-io-2" not in names and time.monotonic() < deadline:
+                time.sleep(0.05)
+                names = thread_names()
+            with open(f"/proc/{pid}/comm") as f:
+                self.assertEqual(f.read().strip(), "kvsd", "the main thread keeps the process's name")
+            for want in ("kvsd-io-1", "kvsd-io-2", "kvsd-commit", "kvsd-sync", "kvsd-fsync-1"):
+                self.assertEqual(names.count(want), 1, f"{want} in {sorted(names)}")
+            self.assertNotIn("kvsd-io-3", names)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,16 +1,20 @@
 // ContextPool: connections spread round-robin over one io_context per I/O thread; each context runs
-// on a thread of its own, stays up while idle, and every one stops on stop().
+// on a thread of its own (named kvsd-io-<i> but for the caller's), stays up while idle, and every
+// one stops on stop().
 
 #include "net/context_pool.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <future>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,11 +38,17 @@ TEST(ContextPool, EachContextRunsOnItsOwnThreadUntilStopped) {
   // Posted after run() began, while every context was idle: they must still be running.
   std::mutex m;
   std::vector<std::thread::id> ids;
+  std::set<std::string> names;  // of the threads other than the one that called run()
   std::promise<void> all;
   for (std::size_t i = 0; i < pool.size(); ++i) {
     boost::asio::post(pool.next(), [&] {
       std::lock_guard lock(m);
       ids.push_back(std::this_thread::get_id());
+      if (std::this_thread::get_id() != runner_id) {
+        std::array<char, 32> name{};
+        (void)::pthread_getname_np(::pthread_self(), name.data(), name.size());
+        names.insert(name.data());
+      }
       if (ids.size() == 3) all.set_value();
     });
   }
@@ -48,6 +58,7 @@ TEST(ContextPool, EachContextRunsOnItsOwnThreadUntilStopped) {
   ASSERT_TRUE(ran) << "a context did not run its work";
   EXPECT_EQ(std::set<std::thread::id>(ids.begin(), ids.end()).size(), 3u);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), runner_id), 1) << "context 0 runs on the thread that called run()";
+  EXPECT_EQ(names, (std::set<std::string>{"kvsd-io-1", "kvsd-io-2"}));
 }
 
 }  // namespace
