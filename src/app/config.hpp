@@ -44,7 +44,7 @@ struct Config {
   std::string secret_access_key;
   // [ingest]: limits on PutMedia bodies (the ERROR ACK ids are in media::IngestLimits).
   media::IngestLimits ingest;
-  std::int64_t ingest_idle_ack_ms = 3'000;           // IDLE ACK after this long without data
+  std::int64_t ingest_idle_ack_ms = 3'000;            // IDLE ACK after this long without data
   std::int64_t ingest_stage_part_bytes = 256 * 1024;  // api::PutMediaContext::stage_part_bytes
   // [read]: limits of GetMedia, GetMediaForFragmentList and GetClip.
   api::MediaReadLimits media_read;
