@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -149,6 +150,33 @@ struct App::Impl {
     api::add_control_plane_routes(router, control_plane);
   }
 
+  // Metrics of the fragment store's sync stage: where the time between RECEIVED and PERSISTED
+  // goes (the disk's flushes, the index write) and how many fragments share a round.
+  std::function<void(const storage::SyncRoundStats&)> sync_round_metrics() {
+    static const std::vector<double> kSeconds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    auto& rounds =
+        registry.counter("kvsd_store_sync_rounds_total", "Rounds of the sync stage (group commits)").with({});
+    auto& files =
+        registry.counter("kvsd_store_segment_syncs_total", "Segment files fdatasynced by the sync stage").with({});
+    auto& segment_seconds =
+        registry.histogram("kvsd_store_segment_sync_seconds", "Per round: the segment files' fdatasyncs", kSeconds)
+            .with({});
+    auto& index_seconds =
+        registry.histogram("kvsd_store_index_sync_seconds", "Per round: the synced index write", kSeconds).with({});
+    auto& per_round =
+        registry
+            .histogram("kvsd_store_sync_round_fragments", "Per round with fragments: how many it answered together",
+                       {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
+            .with({});
+    return [&](const storage::SyncRoundStats& s) {
+      rounds.inc();
+      files.inc(s.files);
+      segment_seconds.observe(s.segment_seconds);
+      if (s.index_seconds > 0) index_seconds.observe(s.index_seconds);
+      if (s.fragments > 0) per_round.observe(static_cast<double>(s.fragments));
+    };
+  }
+
   // The fragment store (recovery runs here, before any listener accepts) and PutMedia.
   void setup_ingest() {
     storage::FragmentStoreOptions options;
@@ -157,6 +185,7 @@ struct App::Impl {
     options.segment_max_age_ms = config.storage_segment_max_age_seconds * 1000;
     options.min_free_bytes = config.storage_min_free_bytes;
     options.direct_io = config.storage_direct_io;
+    options.on_sync_round = sync_round_metrics();
     fragments = std::make_unique<storage::RocksDbFragmentStore>(database, std::move(options));
     log_recovery(fragments->recovery_report());
 

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -443,7 +444,10 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
     }
   }
   // fdatasync only reads the descriptor; the committer may append to the same files meanwhile.
+  using Clock = std::chrono::steady_clock;
+  const auto sync_start = Clock::now();
   const auto synced = sync_pool_->sync(files);
+  const auto synced_at = Clock::now();
 
   // Closes a segment for appends: nothing more in it becomes durable.
   auto close_segment = [this](const std::shared_ptr<OpenSegment>& seg) {
@@ -503,6 +507,15 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
   }
 
   const auto written = any ? write_synced(*db_, wb, "commit") : kvs::Status(kvs::Unit{});
+  if (options_.on_sync_round) {
+    SyncRoundStats stats;
+    stats.files = files.size();
+    for (const auto& job : jobs)
+      for (const auto& item : job->items) stats.fragments += item.lane_op ? 0 : 1;
+    stats.segment_seconds = std::chrono::duration<double>(synced_at - sync_start).count();
+    if (any) stats.index_seconds = std::chrono::duration<double>(Clock::now() - synced_at).count();
+    options_.on_sync_round(stats);
+  }
   {
     std::lock_guard lock(state_mutex_);
     for (std::size_t k = 0; k < segments.size(); ++k) {

@@ -39,6 +39,15 @@
 
 namespace kvsd::storage {
 
+// What one round of the sync stage did, for metrics (FragmentStoreOptions::on_sync_round). A
+// round makes every fragment the committer appended since the last round durable together.
+struct SyncRoundStats {
+  std::size_t files = 0;       // segment files fdatasynced
+  std::size_t fragments = 0;   // fragments the round answered (stored, duplicate or failed)
+  double segment_seconds = 0;  // the fdatasyncs (in parallel, SyncPool)
+  double index_seconds = 0;    // the synced index write (0 when the round wrote no record)
+};
+
 struct FragmentStoreOptions {
   std::filesystem::path blobs_dir;                     // <data>/blobs; created if missing
   std::uint64_t segment_max_bytes = 256ULL << 20;      // roll the open segment past this size
@@ -50,6 +59,9 @@ struct FragmentStoreOptions {
   bool direct_io = false;                              // segment appends bypass the page cache (SegmentFile)
   std::function<std::int64_t()> now_ms;                // epoch ms (segment age); default system clock
   std::function<std::uint64_t()> now_us;               // epoch us (fragment numbers); default system clock
+  // Optional. Called on the sync stage's thread after each round's index write, before the
+  // round's persist callbacks run; it must not block or call into the store.
+  std::function<void(const SyncRoundStats&)> on_sync_round;
 };
 
 class RocksDbFragmentStore final : public kvs::FragmentStore {

@@ -174,6 +174,37 @@ class StagedIngestTest(StagingTestBase):
     def test_big_fragments_staged_h2(self):
         self.staged_round_trip("h2")
 
+    def test_sync_stage_metrics_count_rounds_files_and_fragments(self):
+        # The store's sync stage reports each round: kvsd_store_sync_rounds_total, the files it
+        # fdatasynced, and per round the time of those syncs and of the index write, and how
+        # many fragments it answered (their sum is every fragment of the upload).
+        def scrape():
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.server.port}/metrics", timeout=10) as resp:
+                text = resp.read().decode()
+            out = {}
+            for name in ("kvsd_store_sync_rounds_total", "kvsd_store_segment_syncs_total",
+                         "kvsd_store_segment_sync_seconds_count", "kvsd_store_index_sync_seconds_count",
+                         "kvsd_store_sync_round_fragments_count", "kvsd_store_sync_round_fragments_sum"):
+                m = re.search(rf"^{name}(?:\{{\}})? (\S+)$", text, re.M)
+                out[name] = float(m.group(1)) if m else 0.0
+            return out
+
+        stream = self.new_stream()
+        before = scrape()
+        numbers = self.put(stream, "h1")
+        after = scrape()
+        d = {k: after[k] - before[k] for k in after}
+        self.assertEqual(len(numbers), len(self.expected))
+        self.assertGreaterEqual(d["kvsd_store_sync_rounds_total"], 1, d)
+        self.assertEqual(d["kvsd_store_segment_sync_seconds_count"], d["kvsd_store_sync_rounds_total"], d)
+        self.assertGreaterEqual(d["kvsd_store_sync_round_fragments_count"], 1, d)
+        # every round that answered fragments synced their segment
+        self.assertGreaterEqual(d["kvsd_store_segment_syncs_total"], d["kvsd_store_sync_round_fragments_count"], d)
+        self.assertGreaterEqual(d["kvsd_store_index_sync_seconds_count"], 1, d)
+        self.assertLessEqual(d["kvsd_store_index_sync_seconds_count"], d["kvsd_store_sync_rounds_total"], d)
+        self.assertEqual(d["kvsd_store_sync_round_fragments_sum"], len(self.expected), d)
+        self.assertLessEqual(d["kvsd_store_sync_round_fragments_count"], len(self.expected), d)
+
     def test_live_reader_gets_staged_fragments_whole(self):
         stream = self.new_stream()
         reader = GetMediaReader(self.server.port, {"StreamName": stream, "StartSelector": {"StartSelectorType": "NOW"}})
