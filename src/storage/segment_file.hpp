@@ -60,7 +60,9 @@ class SegmentFile {
   ~SegmentFile();
 
   // Writes `bytes` at the current end and returns their offset. On failure the file is cut back
-  // to its previous end (best effort) and size() is unchanged.
+  // to its previous end (best effort) and size() is unchanged. Appending nothing writes nothing
+  // (a fragment whose bytes were all staged ends with an empty append; in direct mode a write
+  // would put the partial last block on the disk again, a device round trip for nothing).
   kvs::Result<std::uint64_t> append(std::span<const std::uint8_t> bytes);
   // The same for several ranges written back to back (one pwritev per up to IOV_MAX of them).
   kvs::Result<std::uint64_t> append(const kvs::StagedPart& ranges);

@@ -7,12 +7,16 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/temp_dir.hpp"
@@ -167,6 +171,30 @@ TEST_P(SegmentFileTest, DirectAppendsLeaveNothingInThePageCache) {
   // The test directory's file system may refuse O_DIRECT (the file then falls back to buffered).
   if (!f.direct()) GTEST_SKIP() << "O_DIRECT refused in " << ::testing::TempDir();
   EXPECT_EQ(resident, 0u);
+}
+
+TEST_P(SegmentFileTest, AppendingNothingWritesNothing) {
+  // A write would move the file's modification time (the clock it reads ticks every few ms).
+  auto f = create();
+  ASSERT_TRUE(f.append(pattern(4096 + 100, 3)).has_value());  // a partial last block
+  auto mtime = [&] {
+    struct stat st {};
+    EXPECT_EQ(::stat(f.path().c_str(), &st), 0);
+    return std::pair(st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  };
+  const auto before = mtime();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto at = f.append(std::span<const std::uint8_t>{});
+  ASSERT_TRUE(at.has_value()) << at.error().message;
+  EXPECT_EQ(at.value(), 4096u + 100u);
+  EXPECT_EQ(f.append(kvs::StagedPart{}).value(), 4096u + 100u);
+  EXPECT_EQ(f.size(), 4096u + 100u);
+  EXPECT_EQ(mtime(), before) << "an empty append wrote to the file";
+  // The check can fail: a real append after the same pause moves the time.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(f.append(pattern(10, 4)).has_value());
+  EXPECT_NE(mtime(), before);
+  EXPECT_EQ(read_all(f).size(), 4096u + 110u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, SegmentFileTest, ::testing::Values(false, true),
