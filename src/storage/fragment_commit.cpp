@@ -506,6 +506,7 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
     }
   }
 
+  const auto index_start = Clock::now();
   const auto written = any ? write_synced(*db_, wb, "commit") : kvs::Status(kvs::Unit{});
   if (options_.on_sync_round) {
     SyncRoundStats stats;
@@ -513,7 +514,7 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
     for (const auto& job : jobs)
       for (const auto& item : job->items) stats.fragments += item.lane_op ? 0 : 1;
     stats.segment_seconds = std::chrono::duration<double>(synced_at - sync_start).count();
-    if (any) stats.index_seconds = std::chrono::duration<double>(Clock::now() - synced_at).count();
+    if (any) stats.index_seconds = std::chrono::duration<double>(Clock::now() - index_start).count();
     options_.on_sync_round(stats);
   }
   {
