@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "storage/database.hpp"
@@ -82,6 +84,18 @@ struct Harness {
     return fut.get();
   }
 
+  // Waits (up to about 5 s) until `count` segment files hold at least `min_bytes` each: the
+  // committer has appended that many streams' fragments.
+  void wait_for_segment_files(int count, std::uintmax_t min_bytes) const {
+    for (int tries = 0; tries < 500; ++tries) {
+      int present = 0;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(options.blobs_dir))
+        if (e.is_regular_file() && e.file_size() >= min_bytes) ++present;
+      if (present >= count) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   std::vector<kvs::FragmentRecord> list_all(std::uint64_t stream_id,
                                             kvs::TimestampKind kind = kvs::TimestampKind::server) {
     kvs::FragmentQuery q;
@@ -94,6 +108,35 @@ struct Harness {
     EXPECT_TRUE(page.has_value());
     return page ? page->fragments : std::vector<kvs::FragmentRecord>{};
   }
+};
+
+// Persists one fragment of `stream_id` and holds the store's sync stage inside its callback until
+// release() (or destruction), so the fragments persisted meanwhile queue up behind it.
+class SyncStageHold {
+ public:
+  SyncStageHold(Harness& h, std::uint64_t stream_id) {
+    auto entered = std::make_shared<std::promise<void>>();
+    auto entered_future = entered->get_future();
+    h.store->persist_async(h.fragment(stream_id, 1, 1),
+                           [entered, released = release_.get_future().share()](kvs::Result<kvs::PersistOutcome>) {
+                             entered->set_value();
+                             released.wait();
+                           });
+    entered_future.wait();
+  }
+  ~SyncStageHold() { release(); }
+  SyncStageHold(const SyncStageHold&) = delete;
+  SyncStageHold& operator=(const SyncStageHold&) = delete;
+
+  void release() {
+    if (released_) return;
+    released_ = true;
+    release_.set_value();
+  }
+
+ private:
+  std::promise<void> release_;
+  bool released_ = false;
 };
 
 }  // namespace kvsd::storage::test

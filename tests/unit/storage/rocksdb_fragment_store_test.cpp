@@ -158,21 +158,14 @@ TEST_F(FragmentStoreTest, LongerReplayReplacesACutShortFragment) {
 
 TEST_F(FragmentStoreTest, ReplayWithinOneBatchIsDuplicate) {
   // Hold the committer inside a callback so the next fragments queue up into one batch.
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto release_future = release.get_future().share();
-  h_.store->persist_async(h_.fragment(5, 1, 1), [&](kvs::Result<kvs::PersistOutcome>) {
-    entered.set_value();
-    release_future.wait();
-  });
-  entered.get_future().wait();
+  SyncStageHold hold(h_, 5);
   std::promise<kvs::Result<kvs::PersistOutcome>> a;
   std::promise<kvs::Result<kvs::PersistOutcome>> b;
   auto fa = a.get_future();
   auto fb = b.get_future();
   h_.store->persist_async(h_.fragment(6, 9000, 9000), [&](auto r) { a.set_value(std::move(r)); });
   h_.store->persist_async(h_.fragment(6, 9000, 9100, 50), [&](auto r) { b.set_value(std::move(r)); });
-  release.set_value();
+  hold.release();
   auto ra = fa.get();
   auto rb = fb.get();
   ASSERT_TRUE(ra.has_value());
@@ -387,29 +380,15 @@ TEST_F(FragmentStoreTest, FreeSpaceFloorFailsWithoutIndexEntries) {
 TEST_F(FragmentStoreTest, ManyStreamsMadeDurableTogetherSurviveReopen) {
   // Hold the sync stage inside a callback, so the next fragments of 20 streams are appended and
   // then made durable in one round (parallel fdatasyncs of 20 new segments).
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto release_future = release.get_future().share();
-  h_.store->persist_async(h_.fragment(99, 1, 1), [&](kvs::Result<kvs::PersistOutcome>) {
-    entered.set_value();
-    release_future.wait();
-  });
-  entered.get_future().wait();
+  SyncStageHold hold(h_, 99);
   constexpr int kStreams = 20;
   std::vector<std::promise<kvs::Result<kvs::PersistOutcome>>> done(kStreams);
   for (int i = 0; i < kStreams; ++i) {
     h_.store->persist_async(h_.fragment(100 + i, 5000 + i, 5000 + i, 3000),
                             [&done, i](auto r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
   }
-  // Wait until the committer has appended all of them (each stream has its segment file).
-  for (int tries = 0; tries < 500; ++tries) {
-    int present = 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(h_.options.blobs_dir))
-      if (e.is_regular_file() && e.file_size() >= 3000) ++present;
-    if (present >= kStreams) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  release.set_value();
+  h_.wait_for_segment_files(kStreams, 3000);  // each stream has its segment file
+  hold.release();
   std::vector<kvs::FragmentRecord> records;
   for (auto& p : done) {
     auto r = p.get_future().get();
@@ -439,14 +418,7 @@ TEST(FragmentStoreSyncRounds, EachRoundReportsItsFilesFragmentsAndTimes) {
     rounds.push_back(s);
   };
   h.open();
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto release_future = release.get_future().share();
-  h.store->persist_async(h.fragment(99, 1, 1), [&](kvs::Result<kvs::PersistOutcome>) {
-    entered.set_value();
-    release_future.wait();
-  });
-  entered.get_future().wait();
+  SyncStageHold hold(h, 99);
   {
     std::lock_guard lock(m);
     ASSERT_EQ(rounds.size(), 1u) << "reported before the round's callbacks";
@@ -461,14 +433,8 @@ TEST(FragmentStoreSyncRounds, EachRoundReportsItsFilesFragmentsAndTimes) {
     h.store->persist_async(h.fragment(100 + i, 5000 + i, 5000 + i, 3000),
                            [&done, i](auto r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
   }
-  for (int tries = 0; tries < 500; ++tries) {  // until the committer has appended all of them
-    int present = 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(h.options.blobs_dir))
-      if (e.is_regular_file() && e.file_size() >= 3000) ++present;
-    if (present >= kStreams) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  release.set_value();
+  h.wait_for_segment_files(kStreams, 3000);
+  hold.release();
   for (auto& p : done) ASSERT_TRUE(p.get_future().get().has_value());
   std::lock_guard lock(m);
   std::size_t files = 0;
