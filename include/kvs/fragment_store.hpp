@@ -77,6 +77,13 @@ struct SharedBytes {
 // A part of a fragment handed over before the fragment is complete: these ranges, in order.
 using StagedPart = std::vector<SharedBytes>;
 
+// The number of bytes in a staged part.
+inline std::uint64_t part_size(const StagedPart& part) {
+  std::uint64_t n = 0;
+  for (const auto& range : part) n += range.bytes.size();
+  return n;
+}
+
 // What the ingest path hands over for one completed fragment.
 struct IngestFragment {
   std::uint64_t stream_id = 0;

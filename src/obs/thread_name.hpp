@@ -7,7 +7,6 @@
 
 #include <pthread.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -17,7 +16,7 @@ namespace kvsd::obs {
 inline constexpr std::size_t kMaxThreadNameBytes = 15;
 
 inline void name_this_thread(std::string_view name) {
-  const std::string cut(name.substr(0, std::min(name.size(), kMaxThreadNameBytes)));
+  const std::string cut(name.substr(0, kMaxThreadNameBytes));
   (void)::pthread_setname_np(::pthread_self(), cut.c_str());
 }
 

@@ -40,12 +40,6 @@ namespace {
 
 constexpr std::size_t kMaxCachedHeadersPerStream = 64;
 
-std::uint64_t part_size(const kvs::StagedPart& part) {
-  std::uint64_t n = 0;
-  for (const auto& range : part) n += range.bytes.size();
-  return n;
-}
-
 std::uint64_t fnv1a64(const std::vector<std::uint8_t>& bytes) {
   std::uint64_t h = 14695981039346656037ULL;
   for (const auto b : bytes) {
@@ -141,7 +135,7 @@ void RocksDbFragmentStore::check_free_space(std::vector<PendingFragment>& batch,
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const bool part = batch[i].kind == PendingFragment::Kind::part;
     if (!items[i].writes() && !(part && !items[i].error)) continue;
-    const std::uint64_t need = part ? part_size(batch[i].part) : batch[i].fragment.cluster_bytes.size();
+    const std::uint64_t need = part ? kvs::part_size(batch[i].part) : batch[i].fragment.cluster_bytes.size();
     if (available < options_.min_free_bytes || available - options_.min_free_bytes < planned + need) {
       items[i].error =
           kvs::Error{kvs::errc::internal, "storage full: " + std::to_string(available) + " bytes free, floor " +
@@ -256,7 +250,7 @@ void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item)
     lane.error = item.error;
     return;
   }
-  const auto size = part_size(p.part);
+  const auto size = kvs::part_size(p.part);
   if (lane.staged == 0) {
     auto seg = lane_segment(lane, size);
     if (!seg) {

@@ -115,8 +115,7 @@ kvs::Result<std::uint64_t> SegmentFile::append(std::span<const std::uint8_t> byt
 }
 
 kvs::Result<std::uint64_t> SegmentFile::append(const kvs::StagedPart& ranges) {
-  const bool empty = std::all_of(ranges.begin(), ranges.end(), [](const auto& r) { return r.bytes.empty(); });
-  if (empty) return size_;
+  if (kvs::part_size(ranges) == 0) return size_;
   return tail_ ? append_direct(ranges) : append_buffered(ranges);
 }
 
