@@ -35,7 +35,8 @@ struct PutMediaMetrics {
   obs::Family<obs::Counter>& bytes;
   obs::Family<obs::Counter>& staged_bytes;  // cluster bytes handed to the store before their fragment completed
   obs::Family<obs::Counter>& errors;        // label error_id
-  obs::HistogramFamily& persist_seconds;    // RECEIVED -> durable
+  obs::HistogramFamily& persist_seconds;    // RECEIVED -> durable, as the upload's strand learns it
+  obs::HistogramFamily& store_seconds;      // RECEIVED -> the store's answer, on the store's thread
 };
 
 // Everything the handler uses; must outlive the router.

@@ -239,7 +239,7 @@ kvs::Result<std::shared_ptr<RocksDbFragmentStore::OpenSegment>> RocksDbFragmentS
   return lane.segment;
 }
 
-void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item) {
+void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item, std::unique_lock<std::mutex>& lock) {
   auto& lane = lane_for(p.fragment);
   if (lane.error) return;  // the open fragment fails already
   if (dropped_.count(lane.stream_id) != 0) {
@@ -262,14 +262,21 @@ void RocksDbFragmentStore::stage_part(PendingFragment& p, const BatchItem& item)
     lane.error = kvs::Error{kvs::errc::internal, "the segment of the fragment was closed while it was staged"};
     return;
   }
-  auto& file = lane.segment->file;
-  auto offset = file.append(p.part);
+  // The write runs without the state lock (see commit_batch); `seg` keeps the segment alive.
+  const auto seg = lane.segment;
+  lock.unlock();
+  auto offset = seg->file.append(p.part);
+  if (offset) seg->file.start_writeback(offset.value(), size);
+  lock.lock();
   if (!offset) {
     lane.error = offset.error();
     return;
   }
+  if (lane.segment != seg) {  // the stream was dropped meanwhile
+    lane.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
+    return;
+  }
   lane.staged += size;
-  file.start_writeback(offset.value(), size);
 }
 
 void RocksDbFragmentStore::end_lane(std::uint64_t lane_id) {
@@ -308,14 +315,14 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
   auto& items = job->items;
   std::unordered_set<const OpenSegment*> appended_to;
   {
-    std::lock_guard lock(state_mutex_);
+    std::unique_lock lock(state_mutex_);
     check_replays(batch, items);
     check_free_space(batch, items);
 
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& item = items[i];
       if (batch[i].kind == PendingFragment::Kind::part) {
-        stage_part(batch[i], item);
+        stage_part(batch[i], item, lock);
         batch[i].part.clear();  // its bytes are in the page cache now
         continue;
       }
@@ -365,7 +372,14 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
         seg = std::move(chosen.value());
       }
       auto& segment = *seg;
+      // The device write runs without the state lock, so the sync stage (which takes it three
+      // times a round) and retention do not wait for a batch's writes. Safe because only this
+      // thread appends to a segment or changes its SegmentFile, and `seg` keeps it alive; what
+      // the others may do meanwhile (close it as broken, retire it, drop the stream) is what
+      // they could have done right after the batch, and the sync stage checks for it.
+      lock.unlock();
       auto offset = segment.file.append(std::span<const std::uint8_t>(f.cluster_bytes));
+      lock.lock();
       if (!offset) {
         item.error = offset.error();
         continue;

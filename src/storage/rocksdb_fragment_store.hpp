@@ -163,7 +163,8 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   bool extends_stored(const kvs::IngestFragment& f, const kvs::FragmentRecord& stored, const StagedFragment* staged);
   // Committer helpers for lanes: appends a part; ends the lane's open fragment (returning what
   // was staged for it); picks the segment a fragment starting on the lane goes to.
-  void stage_part(PendingFragment& p, const BatchItem& item);
+  // stage_part releases `lock` (on state_mutex_) while it writes.
+  void stage_part(PendingFragment& p, const BatchItem& item, std::unique_lock<std::mutex>& lock);
   void end_lane(std::uint64_t lane_id);
   StagedFragment end_lane_fragment(Lane& lane);
   // The lane of a fragment or part (made when it is the lane's first).
@@ -183,7 +184,9 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   RecoveryReport recovery_;
   std::unique_ptr<FragmentNumberGenerator> numbers_;
 
-  std::mutex state_mutex_;  // guards the members below and every OpenSegment's fields
+  // Guards the members below and every OpenSegment's fields but its `file`: only the committer
+  // appends to a SegmentFile (and does so without the lock), the sync stage only syncs it.
+  std::mutex state_mutex_;
   // Shared: a segment closed for appends (rolled, retired, dropped) lives on in the sync jobs
   // that still have to make its bytes durable.
   std::unordered_map<std::uint64_t, std::shared_ptr<OpenSegment>> open_;  // by stream: the unowned one

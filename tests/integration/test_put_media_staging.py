@@ -177,14 +177,18 @@ class StagedIngestTest(StagingTestBase):
     def test_sync_stage_metrics_count_rounds_files_and_fragments(self):
         # The store's sync stage reports each round: kvsd_store_sync_rounds_total, the files it
         # fdatasynced, and per round the time of those syncs and of the index write, and how
-        # many fragments it answered (their sum is every fragment of the upload).
+        # many fragments it answered (their sum is every fragment of the upload). Per fragment,
+        # kvsd_ingest_store_seconds times RECEIVED to the store's answer, a part of
+        # kvsd_ingest_persist_seconds (which ends when the upload's strand learns it).
         def scrape():
             with urllib.request.urlopen(f"http://127.0.0.1:{self.server.port}/metrics", timeout=10) as resp:
                 text = resp.read().decode()
             out = {}
             for name in ("kvsd_store_sync_rounds_total", "kvsd_store_segment_syncs_total",
                          "kvsd_store_segment_sync_seconds_count", "kvsd_store_index_sync_seconds_count",
-                         "kvsd_store_sync_round_fragments_count", "kvsd_store_sync_round_fragments_sum"):
+                         "kvsd_store_sync_round_fragments_count", "kvsd_store_sync_round_fragments_sum",
+                         "kvsd_ingest_store_seconds_count", "kvsd_ingest_store_seconds_sum",
+                         "kvsd_ingest_persist_seconds_count", "kvsd_ingest_persist_seconds_sum"):
                 m = re.search(rf"^{name}(?:\{{\}})? (\S+)$", text, re.M)
                 out[name] = float(m.group(1)) if m else 0.0
             return out
@@ -204,6 +208,10 @@ class StagedIngestTest(StagingTestBase):
         self.assertLessEqual(d["kvsd_store_index_sync_seconds_count"], d["kvsd_store_sync_rounds_total"], d)
         self.assertEqual(d["kvsd_store_sync_round_fragments_sum"], len(self.expected), d)
         self.assertLessEqual(d["kvsd_store_sync_round_fragments_count"], len(self.expected), d)
+        self.assertEqual(d["kvsd_ingest_store_seconds_count"], len(self.expected), d)
+        self.assertEqual(d["kvsd_ingest_persist_seconds_count"], len(self.expected), d)
+        self.assertGreater(d["kvsd_ingest_store_seconds_sum"], 0, d)
+        self.assertLessEqual(d["kvsd_ingest_store_seconds_sum"], d["kvsd_ingest_persist_seconds_sum"], d)
 
     def test_live_reader_gets_staged_fragments_whole(self):
         stream = self.new_stream()
