@@ -61,6 +61,13 @@ class KvsPutTest(ServerTestCase):
         self.assertEqual(s["fragments_persisted"], 5)
         self.assertEqual(s["errors"], 0)
         self.assertEqual(s["persisted_latency_ms"]["count"], 5)
+        # Each fragment's end is written at or after its last byte, so its second latency is no
+        # longer, and neither is any order statistic of them.
+        after_end = s["persisted_after_end_latency_ms"]
+        self.assertEqual(after_end["count"], 5)
+        for q in ("p50", "p99", "max"):
+            self.assertLessEqual(after_end[q], s["persisted_latency_ms"][q], q)
+        self.assertGreater(after_end["p50"], 0)
         self.assertEqual(os.path.getsize(dump), s["bytes"])
         streams = self.ffprobe(dump)
         self.assertEqual(len(streams), 1)

@@ -32,6 +32,10 @@ struct FragmentState {
   std::uint64_t timecode = 0;
   bool closed = false;
   Clock::time_point last_byte{};
+  // When the bytes that end it for the server (END_OF_FRAGMENT, or the next cluster's start)
+  // were written.
+  Clock::time_point ended{};
+  bool end_written = false;
   bool buffering = false, received = false, persisted = false;
 };
 
@@ -161,6 +165,11 @@ class Session {
     body_bytes_ += total;
     stats_.bytes_sent += total;
     last_write_done_ = Clock::now();
+    if (ending_ != kNone) {
+      frags_[ending_].ended = last_write_done_;
+      frags_[ending_].end_written = true;
+      ending_ = kNone;
+    }
     co_return !stop_;
   }
 
@@ -285,6 +294,7 @@ class Session {
         if (!frags_.empty()) {
           if (!co_await flush()) co_return;  // the previous fragment's last byte is out now
           close_fragment();
+          ending_ = frags_.size() - 1;  // this batch ends it
           if (config_.eofr) add_owned(kvsd::media::write_end_of_fragment_tag());
         }
         FragmentState fs;
@@ -308,6 +318,7 @@ class Session {
     if (frags_.empty()) co_return;
     close_fragment();
     // End of upload: END_OF_FRAGMENT closes the last fragment, then wait for its acks.
+    ending_ = frags_.size() - 1;
     add_owned(kvsd::media::write_end_of_fragment_tag());
     if (!co_await flush()) co_return;
     if (!config_.wait_persisted) co_return;
@@ -361,6 +372,8 @@ class Session {
         if (!f.persisted) {
           ++stats_.persisted;
           if (f.closed) stats_.add_persisted_latency(latency_ms());
+          if (f.end_written)
+            stats_.add_persisted_after_end_latency(std::chrono::duration<double, std::milli>(now - f.ended).count());
         }
         f.persisted = true;
         break;
@@ -453,6 +466,8 @@ class Session {
   std::vector<std::shared_ptr<const Frame>> held_;
   std::size_t batch_bytes_ = 0;
   Clock::time_point last_write_done_{};
+  static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::size_t ending_ = kNone;  // the fragment the next written batch ends
 
   bool got_continue_ = false;
   int final_status_ = 0;

@@ -16,6 +16,11 @@ void Stats::add_persisted_latency(double ms) {
   persisted_ms_.push_back(ms);
 }
 
+void Stats::add_persisted_after_end_latency(double ms) {
+  std::lock_guard lock(mutex_);
+  after_end_ms_.push_back(ms);
+}
+
 LatencySummary Stats::summarize(std::vector<double> v) {
   LatencySummary s;
   s.count = v.size();
@@ -39,6 +44,11 @@ LatencySummary Stats::received_latency() const {
 LatencySummary Stats::persisted_latency() const {
   std::lock_guard lock(mutex_);
   return summarize(persisted_ms_);
+}
+
+LatencySummary Stats::persisted_after_end_latency() const {
+  std::lock_guard lock(mutex_);
+  return summarize(after_end_ms_);
 }
 
 double Stats::take_recent_received_p50() {
