@@ -20,11 +20,11 @@
 #include <mutex>
 #include <string_view>
 
-#include "api/base64.hpp"
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
 #include "app/offload.hpp"
 #include "imaging/fragment_images.hpp"
+#include "kvs/base64.hpp"
 
 namespace kvsd::api::detail {
 
@@ -123,10 +123,10 @@ struct ImagesRequest {
   imaging::ImageOptions options;
 };
 
-std::string encode_token(std::int64_t next_ms) { return base64_encode("1|" + std::to_string(next_ms)); }
+std::string encode_token(std::int64_t next_ms) { return kvs::base64_encode("1|" + std::to_string(next_ms)); }
 
 std::optional<std::int64_t> decode_token(std::string_view token) {
-  const auto raw = base64_decode(token);
+  const auto raw = kvs::base64_decode(token);
   if (!raw || raw->size() < 3 || raw->compare(0, 2, "1|") != 0) return std::nullopt;
   try {
     std::size_t used = 0;
@@ -201,7 +201,7 @@ std::optional<kvs::Error> parse(const Json& j, ImagesRequest& r) {
   const auto token = j.find("NextToken");
   if (token != j.end() && !token->is_null()) {
     std::optional<std::int64_t> next;
-    if (token->is_string() && is_base64_token(token->get_ref<const std::string&>(), kMaxNextTokenChars))
+    if (token->is_string() && kvs::is_base64_token(token->get_ref<const std::string&>(), kMaxNextTokenChars))
       next = decode_token(token->get_ref<const std::string&>());
     if (!next || *next < r.start_ms || *next >= r.end_ms || (*next - r.start_ms) % r.interval_ms != 0)
       return invalid("NextToken is not a token returned by GetImages for this time range and SamplingInterval");
@@ -369,7 +369,7 @@ asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, ht
     switch (s.status) {
       case imaging::ImageStatus::ok:
         o["ImageContent"] =
-            base64_encode(std::string_view(reinterpret_cast<const char*>(s.bytes->data()), s.bytes->size()));
+            kvs::base64_encode(std::string_view(reinterpret_cast<const char*>(s.bytes->data()), s.bytes->size()));
         break;
       case imaging::ImageStatus::no_media:
         o["Error"] = "NO_MEDIA";

@@ -8,10 +8,10 @@
 #include <limits>
 #include <string_view>
 
-#include "api/base64.hpp"
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
 #include "app/offload.hpp"
+#include "kvs/base64.hpp"
 
 namespace kvsd::api::detail {
 
@@ -29,11 +29,11 @@ std::string encode_token(const kvs::FragmentQuery& q, const std::string& cursor)
   std::string raw = "1|";
   raw += q.kind == kvs::TimestampKind::producer ? 'p' : 's';
   raw += '|' + std::to_string(q.from_ms) + '|' + std::to_string(q.to_ms) + '|' + cursor;
-  return base64_encode(raw);
+  return kvs::base64_encode(raw);
 }
 
 bool decode_token(std::string_view token, kvs::FragmentQuery& q) {
-  const auto raw = base64_decode(token);
+  const auto raw = kvs::base64_decode(token);
   if (!raw) return false;
   std::vector<std::string> parts;
   std::size_t pos = 0;
@@ -66,7 +66,7 @@ std::optional<kvs::Error> parse(const Json& j, kvs::StreamRef& ref, kvs::Fragmen
   q.limit = static_cast<std::size_t>(max_results.value_or(kDefaultMaxResults));
   const auto token = j.find("NextToken");
   if (token != j.end() && !token->is_null()) {
-    if (!token->is_string() || !is_base64_token(token->get_ref<const std::string&>(), kMaxNextTokenChars) ||
+    if (!token->is_string() || !kvs::is_base64_token(token->get_ref<const std::string&>(), kMaxNextTokenChars) ||
         !decode_token(token->get_ref<const std::string&>(), q))
       return invalid("NextToken is not a token returned by ListFragments");
     return std::nullopt;

@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "api/base64.hpp"
 #include "auth/crypto.hpp"
+#include "kvs/base64.hpp"
 
 namespace kvsd::api {
 
@@ -109,7 +109,7 @@ SessionSigner SessionSigner::with_key(std::string key) {
 
 std::string SessionSigner::sign(const PlaybackSession& s) const {
   const auto payload = encode(s);
-  return base64url_encode(payload) + "." + base64url_encode(mac(key_, payload));
+  return kvs::base64_encode(payload, kvs::Base64::url) + "." + kvs::base64_encode(mac(key_, payload), kvs::Base64::url);
 }
 
 kvs::Result<PlaybackSession> SessionSigner::verify(std::string_view token, PlaybackProtocol protocol,
@@ -118,8 +118,8 @@ kvs::Result<PlaybackSession> SessionSigner::verify(std::string_view token, Playb
   if (token.size() > 2048) return rejected("SessionToken is not a session token of this server");
   const auto dot = token.find('.');
   if (dot == std::string_view::npos) return rejected("SessionToken is not a session token of this server");
-  const auto payload = base64url_decode(token.substr(0, dot));
-  const auto sig = base64url_decode(token.substr(dot + 1));
+  const auto payload = kvs::base64_decode(token.substr(0, dot), kvs::Base64::url);
+  const auto sig = kvs::base64_decode(token.substr(dot + 1), kvs::Base64::url);
   if (!payload || !sig) return rejected("SessionToken is not a session token of this server");
   if (!auth::constant_time_equal(*sig, mac(key_, *payload)))
     return rejected("SessionToken signature does not match: the token was altered or made elsewhere");

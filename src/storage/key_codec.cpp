@@ -2,11 +2,12 @@
 
 #include <array>
 
+#include "kvs/base64.hpp"
+
 namespace kvsd::storage {
 
 namespace {
 
-constexpr std::string_view kB64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kHex = "0123456789abcdef";
 
 }  // namespace
@@ -78,39 +79,10 @@ std::optional<std::uint64_t> parse_fragment_number(std::string_view s) noexcept 
   return v;
 }
 
-std::string encode_cursor(std::string_view key) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : key) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kB64Url[(acc >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(kB64Url[(acc << (6 - bits)) & 0x3F]);
-  return out;
-}
+std::string encode_cursor(std::string_view key) { return kvs::base64_encode(key, kvs::Base64::url); }
 
 std::optional<std::string> decode_cursor(std::string_view cursor) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : cursor) {
-    const auto pos = kB64Url.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero padding of a canonical encoding.
-  if (bits >= 6 || (acc & ((1U << bits) - 1)) != 0) return std::nullopt;
-  return out;
+  return kvs::base64_decode(cursor, kvs::Base64::url);
 }
 
 std::string hex16(std::uint64_t v) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "kvs/base64.hpp"
 #include "stream.pb.h"
 
 namespace kvsd::storage {
@@ -54,41 +55,13 @@ kvs::StreamStatus from_proto(proto::StreamRecord::Status s) {
 
 // Page tokens are the base64 of the last name returned (the API's NextToken allows only
 // [a-zA-Z0-9+/=]).
-constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+std::string encode_token(const std::string& name) { return kvs::base64_encode(name); }
 
-std::string encode_token(const std::string& in) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kB64[(acc >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 0x3F]);
-  while (out.size() % 4 != 0) out.push_back('=');
-  return out;
-}
-
-bool decode_token(const std::string& in, std::string& out) {
-  out.clear();
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const auto pos = kB64.find(c);
-    if (pos == std::string_view::npos) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return !out.empty();
+bool decode_token(const std::string& token, std::string& name) {
+  auto decoded = kvs::base64_decode(token);
+  if (!decoded || decoded->empty()) return false;
+  name = std::move(*decoded);
+  return true;
 }
 
 std::int64_t system_now_ms() {

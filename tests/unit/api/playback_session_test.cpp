@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "api/base64.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kvsd::api {
@@ -87,22 +86,6 @@ TEST(PlaybackSession, KeyFileIsMadeOnceAndReused) {
   const SessionSigner second(path);
   const auto s = sample();
   EXPECT_TRUE(second.verify(first.sign(s), PlaybackProtocol::hls, s.created_ms).has_value());
-}
-
-TEST(Base64, StandardAndUrlForms) {
-  const std::string raw("\xfb\xff\x00kvsd", 7);
-  EXPECT_EQ(base64_decode(base64_encode(raw)), raw);
-  EXPECT_EQ(base64url_decode(base64url_encode(raw)), raw);
-  EXPECT_EQ(base64url_encode(raw).find_first_of("+/="), std::string::npos);
-  EXPECT_FALSE(base64_decode("a=b=").has_value());
-  EXPECT_FALSE(base64_decode("abc").has_value());
-  EXPECT_FALSE(base64url_decode("ab+c").has_value());
-  EXPECT_TRUE(is_base64_token("YWJj", 10));
-  EXPECT_TRUE(is_base64_token("YQ==", 10));
-  EXPECT_FALSE(is_base64_token("YQ===", 10));
-  EXPECT_FALSE(is_base64_token("=", 10));
-  EXPECT_FALSE(is_base64_token("!!", 10));
-  EXPECT_FALSE(is_base64_token("YWJjZGVm", 4));
 }
 
 }  // namespace
