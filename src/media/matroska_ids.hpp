@@ -1,5 +1,6 @@
 #pragma once
-// Matroska element IDs used by the ingest parser (IDs as written, length marker included).
+// Matroska element IDs used by the parsers and the writer (IDs as written, length marker
+// included).
 
 #include <cstdint>
 
@@ -27,7 +28,11 @@ inline constexpr std::uint32_t kChapters = 0x1043A770;
 inline constexpr std::uint32_t kAttachments = 0x1941A469;
 inline constexpr std::uint32_t kTags = 0x1254C367;
 
+inline constexpr std::uint32_t kSegmentUid = 0x73A4;
 inline constexpr std::uint32_t kTimecodeScale = 0x2AD7B1;
+inline constexpr std::uint32_t kTitle = 0x7BA9;
+inline constexpr std::uint32_t kMuxingApp = 0x4D80;
+inline constexpr std::uint32_t kWritingApp = 0x5741;
 
 inline constexpr std::uint32_t kTrackEntry = 0xAE;
 inline constexpr std::uint32_t kTrackNumber = 0xD7;
@@ -43,6 +48,7 @@ inline constexpr std::uint32_t kPixelHeight = 0xBA;
 inline constexpr std::uint32_t kAudio = 0xE1;
 inline constexpr std::uint32_t kSamplingFrequency = 0xB5;
 inline constexpr std::uint32_t kChannels = 0x9F;
+inline constexpr std::uint32_t kBitDepth = 0x6264;
 
 inline constexpr std::uint32_t kTimecode = 0xE7;
 inline constexpr std::uint32_t kPosition = 0xA7;

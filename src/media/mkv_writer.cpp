@@ -3,49 +3,12 @@
 #include <bit>
 #include <cstring>
 
+#include "media/matroska_ids.hpp"
+
 namespace kvsd::media {
 namespace {
 
-// Element IDs (Matroska), written big-endian with their length marker bits.
-constexpr std::uint32_t kEbml = 0x1A45DFA3;
-constexpr std::uint32_t kEbmlVersion = 0x4286;
-constexpr std::uint32_t kEbmlReadVersion = 0x42F7;
-constexpr std::uint32_t kEbmlMaxIdLength = 0x42F2;
-constexpr std::uint32_t kEbmlMaxSizeLength = 0x42F3;
-constexpr std::uint32_t kDocType = 0x4282;
-constexpr std::uint32_t kDocTypeVersion = 0x4287;
-constexpr std::uint32_t kDocTypeReadVersion = 0x4285;
-constexpr std::uint32_t kSegment = 0x18538067;
-constexpr std::uint32_t kInfo = 0x1549A966;
-constexpr std::uint32_t kSegmentUid = 0x73A4;
-constexpr std::uint32_t kTimecodeScale = 0x2AD7B1;
-constexpr std::uint32_t kTitle = 0x7BA9;
-constexpr std::uint32_t kMuxingApp = 0x4D80;
-constexpr std::uint32_t kWritingApp = 0x5741;
-constexpr std::uint32_t kTracks = 0x1654AE6B;
-constexpr std::uint32_t kTrackEntry = 0xAE;
-constexpr std::uint32_t kTrackNumber = 0xD7;
-constexpr std::uint32_t kTrackUid = 0x73C5;
-constexpr std::uint32_t kTrackType = 0x83;
-constexpr std::uint32_t kName = 0x536E;
-constexpr std::uint32_t kCodecId = 0x86;
-constexpr std::uint32_t kCodecPrivate = 0x63A2;
-constexpr std::uint32_t kVideo = 0xE0;
-constexpr std::uint32_t kPixelWidth = 0xB0;
-constexpr std::uint32_t kPixelHeight = 0xBA;
-constexpr std::uint32_t kAudio = 0xE1;
-constexpr std::uint32_t kSamplingFrequency = 0xB5;
-constexpr std::uint32_t kChannels = 0x9F;
-constexpr std::uint32_t kBitDepth = 0x6264;
-constexpr std::uint32_t kCluster = 0x1F43B675;
-constexpr std::uint32_t kTimecode = 0xE7;
-constexpr std::uint32_t kPosition = 0xA7;
-constexpr std::uint32_t kSimpleBlock = 0xA3;
-constexpr std::uint32_t kTags = 0x1254C367;
-constexpr std::uint32_t kTag = 0x7373;
-constexpr std::uint32_t kSimpleTag = 0x67C8;
-constexpr std::uint32_t kTagName = 0x45A3;
-constexpr std::uint32_t kTagString = 0x4487;
+using namespace mkv_id;  // element IDs, written big-endian with their length marker bits
 
 constexpr std::uint8_t kUnknownSize = 0xFF;
 
