@@ -1,13 +1,12 @@
 #include "imaging/cluster_frames.hpp"
 
+#include "media/cluster_blocks.hpp"
 #include "media/ebml_reader.hpp"
-#include "media/matroska_ids.hpp"
 
 namespace kvsd::imaging {
 namespace {
 
 namespace ebml = media::ebml;
-namespace mkv_id = media::mkv_id;
 
 enum class BlockResult { other_track, frame, invalid };
 
@@ -32,39 +31,16 @@ BlockResult read_block(std::span<const std::uint8_t> block, std::uint64_t track_
 
 std::optional<std::vector<ClusterFrame>> read_cluster_frames(std::span<const std::uint8_t> cluster,
                                                              std::uint64_t track_number) {
-  ebml::ElementHeader h;
-  if (ebml::decode_header(cluster, h) != ebml::ReadStatus::complete || h.id != mkv_id::kCluster) return std::nullopt;
-  const std::size_t rest = cluster.size() - h.length;
-  if (!h.unknown_size && h.size > rest) return std::nullopt;
-  ebml::ChildIterator it(cluster.subspan(h.length, h.unknown_size ? rest : static_cast<std::size_t>(h.size)));
+  media::ClusterBlocks blocks(cluster);
+  media::ClusterBlock block;
   std::vector<ClusterFrame> frames;
-  std::span<const std::uint8_t> payload;
-  for (auto n = it.next(h, payload); n != ebml::ChildIterator::Next::end; n = it.next(h, payload)) {
-    if (n == ebml::ChildIterator::Next::invalid) return std::nullopt;
+  for (auto n = blocks.next(block); n != media::ClusterBlocks::Next::end; n = blocks.next(block)) {
+    if (n == media::ClusterBlocks::Next::invalid) return std::nullopt;
     ClusterFrame frame;
-    if (h.id == mkv_id::kSimpleBlock) {
-      const auto r = read_block(payload, track_number, frame);
-      if (r == BlockResult::invalid) return std::nullopt;
-      if (r == BlockResult::other_track) continue;
-    } else if (h.id == mkv_id::kBlockGroup) {
-      ebml::ChildIterator group(payload);
-      std::span<const std::uint8_t> part;
-      bool have_block = false;
-      bool referenced = false;
-      for (auto g = group.next(h, part); g != ebml::ChildIterator::Next::end; g = group.next(h, part)) {
-        if (g == ebml::ChildIterator::Next::invalid) return std::nullopt;
-        if (h.id == mkv_id::kReferenceBlock) referenced = true;
-        if (h.id != mkv_id::kBlock) continue;
-        if (have_block) return std::nullopt;  // one Block per BlockGroup
-        const auto r = read_block(part, track_number, frame);
-        if (r == BlockResult::invalid) return std::nullopt;
-        have_block = r == BlockResult::frame;
-      }
-      if (!have_block) continue;
-      frame.key = !referenced;
-    } else {
-      continue;
-    }
+    const auto r = read_block(block.payload, track_number, frame);
+    if (r == BlockResult::invalid) return std::nullopt;
+    if (r == BlockResult::other_track) continue;
+    if (!block.simple) frame.key = !block.referenced;
     if (frames.size() == kMaxClusterFrames) return std::nullopt;
     frames.push_back(frame);
   }

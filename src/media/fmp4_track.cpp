@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "media/cluster_blocks.hpp"
 #include "media/ebml_reader.hpp"
 #include "media/matroska_ids.hpp"
 #include "media/nal_framing.hpp"
@@ -355,47 +356,12 @@ std::int64_t nominal_frame_ns(const TrackConfig& config) {
 std::optional<PlaybackError> collect_frames(std::span<const std::uint8_t> cluster, std::uint64_t track_number,
                                             std::uint64_t scale_ns, std::int64_t lace_ns,
                                             std::vector<TrackFrame>& out) {
-  ebml::ElementHeader h;
-  if (ebml::decode_header(cluster, h) != ebml::ReadStatus::complete || h.id != mkv_id::kCluster) {
-    return error(PlaybackErrc::invalid_media_frame, "the fragment does not start with a Cluster");
-  }
-  const std::size_t rest = cluster.size() - h.length;
-  if (!h.unknown_size && h.size > rest) return error(PlaybackErrc::invalid_media_frame, "truncated Cluster");
   const BlockContext ctx{track_number, scale_ns, lace_ns, out};
-  ebml::ChildIterator it(cluster.subspan(h.length, h.unknown_size ? rest : static_cast<std::size_t>(h.size)));
-  std::span<const std::uint8_t> payload;
-  for (auto n = it.next(h, payload); n != ebml::ChildIterator::Next::end; n = it.next(h, payload)) {
-    if (n == ebml::ChildIterator::Next::invalid) return error(PlaybackErrc::invalid_media_frame, "malformed Cluster");
-    if (h.id == mkv_id::kSimpleBlock) {
-      if (auto err = read_block(payload, true, false, -1, ctx)) return err;
-    } else if (h.id == mkv_id::kBlockGroup) {
-      ebml::ChildIterator group(payload);
-      std::span<const std::uint8_t> part;
-      std::span<const std::uint8_t> block;
-      bool have_block = false;
-      bool referenced = false;
-      std::int64_t duration = -1;
-      for (auto g = group.next(h, part); g != ebml::ChildIterator::Next::end; g = group.next(h, part)) {
-        if (g == ebml::ChildIterator::Next::invalid) {
-          return error(PlaybackErrc::invalid_media_frame, "malformed BlockGroup");
-        }
-        if (h.id == mkv_id::kBlock) {
-          block = part;
-          have_block = true;
-        } else if (h.id == mkv_id::kReferenceBlock) {
-          referenced = true;
-        } else if (h.id == mkv_id::kBlockDuration) {
-          const auto d = ebml::read_uint(part);
-          if (!d || *d > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
-            return error(PlaybackErrc::invalid_media_frame, "malformed BlockDuration");
-          }
-          duration = static_cast<std::int64_t>(*d);
-        }
-      }
-      if (have_block) {
-        if (auto err = read_block(block, false, !referenced, duration, ctx)) return err;
-      }
-    }
+  ClusterBlocks blocks(cluster);
+  ClusterBlock block;
+  for (auto n = blocks.next(block); n != ClusterBlocks::Next::end; n = blocks.next(block)) {
+    if (n == ClusterBlocks::Next::invalid) return error(PlaybackErrc::invalid_media_frame, blocks.error());
+    if (auto err = read_block(block.payload, block.simple, !block.referenced, block.duration, ctx)) return err;
   }
   return std::nullopt;
 }

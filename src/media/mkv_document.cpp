@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "media/cluster_blocks.hpp"
 #include "media/ebml_reader.hpp"
 #include "media/matroska_ids.hpp"
 #include "media/mkv_header_elements.hpp"
@@ -55,24 +56,11 @@ bool count_block(std::span<const std::uint8_t> block, std::vector<TrackFrameCoun
 }  // namespace
 
 std::optional<std::vector<TrackFrameCount>> count_cluster_frames(std::span<const std::uint8_t> cluster) {
-  ebml::ElementHeader h;
-  if (ebml::decode_header(cluster, h) != ebml::ReadStatus::complete || h.id != mkv_id::kCluster) return std::nullopt;
-  const std::size_t rest = cluster.size() - h.length;
-  if (!h.unknown_size && h.size > rest) return std::nullopt;
-  ebml::ChildIterator it(cluster.subspan(h.length, h.unknown_size ? rest : static_cast<std::size_t>(h.size)));
+  ClusterBlocks blocks(cluster);
+  ClusterBlock block;
   std::vector<TrackFrameCount> counts;
-  std::span<const std::uint8_t> payload;
-  for (auto n = it.next(h, payload); n != ebml::ChildIterator::Next::end; n = it.next(h, payload)) {
-    if (n == ebml::ChildIterator::Next::invalid) return std::nullopt;
-    if (h.id == mkv_id::kSimpleBlock && !count_block(payload, counts)) return std::nullopt;
-    if (h.id == mkv_id::kBlockGroup) {
-      ebml::ChildIterator group(payload);
-      std::span<const std::uint8_t> part;
-      for (auto g = group.next(h, part); g != ebml::ChildIterator::Next::end; g = group.next(h, part)) {
-        if (g == ebml::ChildIterator::Next::invalid) return std::nullopt;
-        if (h.id == mkv_id::kBlock && !count_block(part, counts)) return std::nullopt;
-      }
-    }
+  for (auto n = blocks.next(block); n != ClusterBlocks::Next::end; n = blocks.next(block)) {
+    if (n == ClusterBlocks::Next::invalid || !count_block(block.payload, counts)) return std::nullopt;
   }
   return counts;
 }
