@@ -11,8 +11,10 @@
 2. N concurrent real-time 2 Mbps streams with 1 s fragments (default 1,000): kvs-put --streams N
    --realtime, once with the stream starts spread over one second (--stagger 1: cameras of a fleet
    are not phase-locked, so their fragments end at different instants) and once in lockstep (every
-   fragment of every stream ends at the same instant: the worst case, reported alongside). Reports ERROR ACKs, PERSISTED latency after each fragment's last byte (p50/p99/max,
-   from kvs-put's summary), and kvsd's CPU and peak RSS.
+   fragment of every stream ends at the same instant: the worst case, reported alongside). Reports ERROR ACKs, PERSISTED latency after each fragment's last byte and after the write
+   that ends it (p50/p99/max, from kvs-put's summary), the server's own view of it (from the
+   kvsd_ingest_store_seconds and kvsd_ingest_persist_seconds histograms), and kvsd's CPU and peak
+   RSS.
 
 Figures are medians of REPEATS runs (BENCH_REPEATS, default 3). Inputs are made once with ffmpeg
 into a temp dir. BENCH_STREAMS sets N for target 2. KVSD_EXTRA adds kvsd arguments (e.g.
@@ -96,6 +98,28 @@ def run_kvs_put(srv, args, summary_path, timeout):
     return p.returncode, summary, wall, cpu
 
 
+def histogram(port, name):
+    """Cumulative (upper bound, count) pairs of a /metrics histogram without labels."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    out = []
+    for m in re.finditer(rf'^{name}_bucket\{{le="([^"]+)"\}} (\S+)$', text, re.M):
+        out.append((float("inf") if m.group(1) == "+Inf" else float(m.group(1)), float(m.group(2))))
+    return out
+
+
+def histogram_line(buckets):
+    """Share of observations <= 100 ms and <= 250 ms, and the bucket the p99 falls in."""
+    total = buckets[-1][1] if buckets else 0
+    if total == 0:
+        return "none"
+    share = {le: n / total for le, n in buckets}
+    p99 = next(le for le, n in buckets if n >= 0.99 * total)
+    return (f"{100 * share.get(0.1, 0):.1f}% <= 100 ms, {100 * share.get(0.25, 0):.1f}% <= 250 ms, "
+            f"p99 <= {p99 * 1000:g} ms")
+
+
 def server(data_dir):
     env = {"KVSD_ACCESS_KEY_ID": AKID, "KVSD_SECRET_ACCESS_KEY": SECRET}
     return Server(binary=kvsd_binary(), https=False, env=env, data_dir=data_dir,
@@ -151,6 +175,8 @@ def many_streams(tmp, rt, stagger):
                   "--input", rt],
             os.path.join(tmp, f"rt-{stagger}.json"), REALTIME_SECONDS * 10 + 300)
         rss = proc_peak_rss_mib(srv.proc.pid)
+        store = histogram(srv.port, "kvsd_ingest_store_seconds")
+        persist = histogram(srv.port, "kvsd_ingest_persist_seconds")
     lat = summary.get("persisted_latency_ms", {})
     end = summary.get("persisted_after_end_latency_ms", {})
     starts = f"starts spread over {stagger} s" if stagger > 0 else "all in lockstep"
@@ -162,6 +188,8 @@ def many_streams(tmp, rt, stagger):
     print(f"| PERSISTED after last byte p50 / p99 / max | {lat.get('p50')} / {lat.get('p99')} / {lat.get('max')} ms |")
     print(f"| PERSISTED after the write that ends the fragment (next key frame) p50 / p99 / max | "
           f"{end.get('p50')} / {end.get('p99')} / {end.get('max')} ms |")
+    print(f"| server side, RECEIVED -> store's answer (kvsd_ingest_store_seconds) | {histogram_line(store)} |")
+    print(f"| server side, RECEIVED -> PERSISTED queued (kvsd_ingest_persist_seconds) | {histogram_line(persist)} |")
     print(f"| kvsd CPU (cores busy) | {cpu / wall:.2f} |")
     print(f"| kvsd peak RSS | {rss:,.0f} MiB |")
 
