@@ -23,6 +23,7 @@
 #include "api/put_media.hpp"
 #include "app/dev_cert.hpp"
 #include "app/dev_credentials.hpp"
+#include "app/named_thread_pool.hpp"
 #include "auth/credentials.hpp"
 #include "http/dispatcher.hpp"
 #include "net/connection_tracker.hpp"
@@ -95,7 +96,8 @@ struct App::Impl {
   std::unique_ptr<storage::RocksDbStreamStore> streams;
   std::unique_ptr<storage::RocksDbFragmentStore> fragments;
   std::unique_ptr<storage::RetentionSweeper> sweeper;
-  asio::thread_pool offload_pool{4};  // blocking work (RocksDB) via app::offload
+  NamedThreadPool offload{4, "kvsd-pool"};           // blocking work (RocksDB) via app::offload
+  asio::thread_pool& offload_pool = offload.pool();  // its pool
   api::ControlPlaneContext control_plane;
   std::unique_ptr<api::PutMediaMetrics> put_media_metrics;
   api::PutMediaContext put_media;

@@ -408,7 +408,7 @@ class CommandLineTest(unittest.TestCase):
 
     def test_threads_are_named(self):
         """An operator's top -H / ps -L tells kvsd's threads apart: the I/O threads besides the main
-        one, the committer, the sync stage and its fsync helpers carry names."""
+        one, the committer, the sync stage and its fsync helpers, and the blocking pool carry names."""
         import os
         from harness import kvsd_binary
         with Server(binary=kvsd_binary(), https=False, extra_args=("--threads", "3")) as srv:
@@ -432,7 +432,8 @@ class CommandLineTest(unittest.TestCase):
                 names = thread_names()
             with open(f"/proc/{pid}/comm") as f:
                 self.assertEqual(f.read().strip(), "kvsd", "the main thread keeps the process's name")
-            for want in ("kvsd-io-1", "kvsd-io-2", "kvsd-commit", "kvsd-sync", "kvsd-fsync-1"):
+            for want in ("kvsd-io-1", "kvsd-io-2", "kvsd-commit", "kvsd-sync", "kvsd-fsync-1", "kvsd-pool-1",
+                         "kvsd-pool-4"):
                 self.assertEqual(names.count(want), 1, f"{want} in {sorted(names)}")
             self.assertNotIn("kvsd-io-3", names)
 
