@@ -29,6 +29,11 @@ namespace kvsd::api {
 
 namespace asio = boost::asio;
 
+namespace {
+// Seconds from RECEIVED: the store's answer and the PERSISTED share them, so they compare.
+const std::vector<double> kPersistBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+}  // namespace
+
 PutMediaMetrics::PutMediaMetrics(obs::Registry& registry)
     : sessions(registry.gauge("kvsd_put_media_sessions", "PutMedia uploads in progress")),
       fragments(registry.counter("kvsd_ingest_fragments_total", "Fragments completed by result", {"result"})),
@@ -37,11 +42,11 @@ PutMediaMetrics::PutMediaMetrics(obs::Registry& registry)
                                     "Cluster bytes written as they arrived, before their fragment completed")),
       errors(registry.counter("kvsd_ingest_error_acks_total", "ERROR ACKs sent by ErrorId", {"error_id"})),
       persist_seconds(registry.histogram("kvsd_ingest_persist_seconds", "From RECEIVED to durable (PERSISTED)",
-                                         {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, {})),
+                                         kPersistBuckets, {})),
       store_seconds(registry.histogram(
           "kvsd_ingest_store_seconds",
           "From RECEIVED to the store's answer; persist_seconds adds the wait for the upload's I/O thread",
-          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, {})) {}
+          kPersistBuckets, {})) {}
 
 namespace {
 

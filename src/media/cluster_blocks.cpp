@@ -1,6 +1,7 @@
 #include "media/cluster_blocks.hpp"
 
 #include <limits>
+#include <utility>
 
 #include "media/matroska_ids.hpp"
 
@@ -26,8 +27,7 @@ std::span<const std::uint8_t> cluster_payload(std::span<const std::uint8_t> clus
 
 }  // namespace
 
-ClusterBlocks::ClusterBlocks(std::span<const std::uint8_t> cluster) noexcept
-    : children_(std::span<const std::uint8_t>{}) {
+ClusterBlocks::ClusterBlocks(std::span<const std::uint8_t> cluster) : children_(std::span<const std::uint8_t>{}) {
   const char* why = nullptr;
   const auto payload = cluster_payload(cluster, why);
   if (why != nullptr) {
@@ -37,32 +37,45 @@ ClusterBlocks::ClusterBlocks(std::span<const std::uint8_t> cluster) noexcept
   children_ = ebml::ChildIterator(payload);
 }
 
-ClusterBlocks::Next ClusterBlocks::fail(const char* why) noexcept {
+ClusterBlocks::Next ClusterBlocks::fail(std::string why) {
   failed_ = true;
-  error_ = why;
+  error_ = std::move(why);
   return Next::invalid;
 }
 
-ClusterBlocks::Next ClusterBlocks::next(ClusterBlock& out) noexcept {
+ClusterBlocks::Next ClusterBlocks::emit(std::span<const std::uint8_t> payload, ClusterBlock& out) {
+  const auto length = block_head_length(payload);
+  if (length == 0 || length > payload.size()) return fail("malformed block header");
+  std::string why;
+  const auto head = decode_block_head(payload.first(length), payload.size() - length, why);
+  if (!head) return fail("malformed block header: " + why);
+  out.head = *head;
+  out.data = payload.subspan(length);
+  return Next::block;
+}
+
+ClusterBlocks::Next ClusterBlocks::next(ClusterBlock& out) {
   if (failed_) return Next::invalid;
   ebml::ElementHeader h;
   std::span<const std::uint8_t> payload;
   for (auto n = children_.next(h, payload); n != ebml::ChildIterator::Next::end; n = children_.next(h, payload)) {
     if (n == ebml::ChildIterator::Next::invalid) return fail("malformed Cluster");
     if (h.id == mkv_id::kSimpleBlock) {
-      out = ClusterBlock{payload, true, false, -1};
-      return Next::block;
+      out = ClusterBlock{};
+      out.simple = true;
+      return emit(payload, out);
     }
     if (h.id != mkv_id::kBlockGroup) continue;
     ebml::ChildIterator group(payload);
     std::span<const std::uint8_t> part;
     ClusterBlock block;
+    std::span<const std::uint8_t> block_payload;
     bool have_block = false;
     for (auto g = group.next(h, part); g != ebml::ChildIterator::Next::end; g = group.next(h, part)) {
       if (g == ebml::ChildIterator::Next::invalid) return fail("malformed BlockGroup");
       if (h.id == mkv_id::kBlock) {
         if (have_block) return fail("two Blocks in a BlockGroup");
-        block.payload = part;
+        block_payload = part;
         have_block = true;
       } else if (h.id == mkv_id::kReferenceBlock) {
         block.referenced = true;
@@ -75,7 +88,7 @@ ClusterBlocks::Next ClusterBlocks::next(ClusterBlock& out) noexcept {
     }
     if (!have_block) continue;
     out = block;
-    return Next::block;
+    return emit(block_payload, out);
   }
   return Next::end;
 }

@@ -6,38 +6,45 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "media/ebml_reader.hpp"
+#include "media/mkv_block_head.hpp"
 
 namespace kvsd::media {
 
 struct ClusterBlock {
-  // The Block/SimpleBlock payload: track number (vint), int16 relative timecode, flags, data.
-  std::span<const std::uint8_t> payload;
-  bool simple = false;         // a SimpleBlock (its key-frame flag is in the payload's flags)
-  bool referenced = false;     // a BlockGroup's Block that has a ReferenceBlock (not a key frame)
-  std::int64_t duration = -1;  // a BlockGroup's BlockDuration, in TimecodeScale units; -1: none
+  BlockHead head;                      // track number, relative timecode, flags, laced frames
+  std::span<const std::uint8_t> data;  // the block's bytes after its head (and lace count)
+  bool simple = false;                 // a SimpleBlock (its key-frame flag is in head.flags)
+  bool referenced = false;             // a BlockGroup's Block that has a ReferenceBlock
+  std::int64_t duration = -1;          // a BlockGroup's BlockDuration, in TimecodeScale units; -1: none
+  // A SimpleBlock's key flag; a group's Block is key when the group has no ReferenceBlock.
+  [[nodiscard]] bool key() const noexcept { return simple ? head.key() : !referenced; }
+  [[nodiscard]] bool laced() const noexcept { return (head.flags & 0x06) != 0; }
 };
 
 class ClusterBlocks {
  public:
   // `cluster`: one whole Cluster element from its ID (known size, or unknown size running to the
   // end of the span).
-  explicit ClusterBlocks(std::span<const std::uint8_t> cluster) noexcept;
+  explicit ClusterBlocks(std::span<const std::uint8_t> cluster);
 
   enum class Next : std::uint8_t { block, end, invalid };
-  // The next block. invalid (and so on every later call): not a Cluster, a size past the bytes,
-  // a malformed child, a BlockGroup with two Blocks or a malformed BlockDuration. A BlockGroup
-  // without a Block is skipped.
-  Next next(ClusterBlock& out) noexcept;
+  // The next block, its head decoded (decode_block_head). invalid (and so on every later call):
+  // not a Cluster, a size past the bytes, a malformed child or block head, a BlockGroup with two
+  // Blocks or a malformed BlockDuration. A BlockGroup without a Block is skipped.
+  Next next(ClusterBlock& out);
   // Why next() returned invalid, for error messages (empty before that).
-  [[nodiscard]] const char* error() const noexcept { return error_; }
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
 
  private:
-  Next fail(const char* why) noexcept;
+  Next fail(std::string why);
+  // `out` with `payload`'s head decoded into it.
+  Next emit(std::span<const std::uint8_t> payload, ClusterBlock& out);
 
   ebml::ChildIterator children_;
-  const char* error_ = "";
+  std::string error_;
   bool failed_ = false;
 };
 

@@ -153,34 +153,23 @@ bool lace_sizes(std::span<const std::uint8_t> data, unsigned lacing, std::size_t
   return true;
 }
 
-// One Block/SimpleBlock payload. A SimpleBlock's key flag is in its header; a Block is key when
-// its group has no ReferenceBlock (`group_key`). duration: BlockDuration in scale units, or -1.
-std::optional<PlaybackError> read_block(std::span<const std::uint8_t> block, bool simple, bool group_key,
-                                        std::int64_t duration, const BlockContext& ctx) {
-  std::uint64_t track = 0;
-  std::size_t length = 0;
-  if (ebml::decode_vint(block, track, length) != ebml::ReadStatus::complete || block.size() < length + 3) {
-    return error(PlaybackErrc::invalid_media_frame, "malformed block header");
-  }
-  if (track != ctx.track_number) return std::nullopt;
-  const auto relative = static_cast<std::int16_t>((block[length] << 8) | block[length + 1]);
-  const std::uint8_t flags = block[length + 2];
-  const bool key = simple ? (flags & 0x80u) != 0 : group_key;
-  const std::int64_t time_ns = std::int64_t{relative} * static_cast<std::int64_t>(ctx.scale_ns);
-  const std::int64_t duration_ns = duration >= 0 ? duration * static_cast<std::int64_t>(ctx.scale_ns) : -1;
-  auto data = block.subspan(length + 3);
-  const unsigned lacing = (flags >> 1) & 3u;
-  if (lacing == 0) {
+// The frames of one block of the track (laced blocks split). Its duration: BlockDuration in
+// scale units, or -1.
+std::optional<PlaybackError> read_block(const ClusterBlock& block, const BlockContext& ctx) {
+  if (block.head.track_number != ctx.track_number) return std::nullopt;
+  const bool key = block.key();
+  const std::int64_t time_ns = std::int64_t{block.head.relative_timecode} * static_cast<std::int64_t>(ctx.scale_ns);
+  const std::int64_t duration_ns = block.duration >= 0 ? block.duration * static_cast<std::int64_t>(ctx.scale_ns) : -1;
+  const auto data = block.data;
+  if (!block.laced()) {
     if (data.empty()) return error(PlaybackErrc::invalid_media_frame, "empty frame");
     ctx.out.push_back(TrackFrame{data, time_ns, duration_ns, key});
     return std::nullopt;
   }
-  if (data.empty()) return error(PlaybackErrc::invalid_media_frame, "laced block without a lace count");
-  const std::size_t count = std::size_t{data[0]} + 1;
-  data = data.subspan(1);
+  const auto count = static_cast<std::size_t>(block.head.frames);
   std::vector<std::size_t> sizes;
   std::size_t header = 0;
-  if (!lace_sizes(data, lacing, count, header, sizes)) {
+  if (!lace_sizes(data, (block.head.flags >> 1) & 3u, count, header, sizes)) {
     return error(PlaybackErrc::invalid_media_frame, "malformed block lacing");
   }
   const auto n = static_cast<std::int64_t>(count);
@@ -361,7 +350,7 @@ std::optional<PlaybackError> collect_frames(std::span<const std::uint8_t> cluste
   ClusterBlock block;
   for (auto n = blocks.next(block); n != ClusterBlocks::Next::end; n = blocks.next(block)) {
     if (n == ClusterBlocks::Next::invalid) return error(PlaybackErrc::invalid_media_frame, blocks.error());
-    if (auto err = read_block(block.payload, block.simple, !block.referenced, block.duration, ctx)) return err;
+    if (auto err = read_block(block, ctx)) return err;
   }
   return std::nullopt;
 }

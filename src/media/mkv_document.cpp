@@ -36,23 +36,6 @@ std::optional<SegmentLocation> locate_segment(std::span<const std::uint8_t> head
   return loc;
 }
 
-// Adds the frames of one Block/SimpleBlock payload to `counts`.
-bool count_block(std::span<const std::uint8_t> block, std::vector<TrackFrameCount>& counts) {
-  std::uint64_t track = 0;
-  std::size_t length = 0;
-  if (ebml::decode_vint(block, track, length) != ebml::ReadStatus::complete) return false;
-  if (block.size() < length + 3) return false;  // timecode (2) + flags (1)
-  std::uint64_t frames = 1;
-  if ((block[length + 2] & 0x06u) != 0) {  // Xiph, fixed-size or EBML lacing: count byte + 1
-    if (block.size() < length + 4) return false;
-    frames = std::uint64_t{block[length + 3]} + 1;
-  }
-  auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.track_number == track; });
-  if (it == counts.end()) it = counts.insert(counts.end(), TrackFrameCount{track, 0});
-  it->frames += frames;
-  return true;
-}
-
 }  // namespace
 
 std::optional<std::vector<TrackFrameCount>> count_cluster_frames(std::span<const std::uint8_t> cluster) {
@@ -60,7 +43,11 @@ std::optional<std::vector<TrackFrameCount>> count_cluster_frames(std::span<const
   ClusterBlock block;
   std::vector<TrackFrameCount> counts;
   for (auto n = blocks.next(block); n != ClusterBlocks::Next::end; n = blocks.next(block)) {
-    if (n == ClusterBlocks::Next::invalid || !count_block(block.payload, counts)) return std::nullopt;
+    if (n == ClusterBlocks::Next::invalid) return std::nullopt;
+    const auto track = block.head.track_number;
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.track_number == track; });
+    if (it == counts.end()) it = counts.insert(counts.end(), TrackFrameCount{track, 0});
+    it->frames += block.head.frames;
   }
   return counts;
 }

@@ -61,10 +61,17 @@ TEST(ClusterBlocks, SimpleBlocksAndGroupsInOrderWithWhatTheGroupSays) {
   EXPECT_EQ(w.last, ClusterBlocks::Next::end);
   ASSERT_EQ(w.blocks.size(), 4u);
   const std::uint8_t data[] = {10, 20, 30, 40};
+  const std::uint64_t tracks[] = {1, 2, 1, 2};
   for (std::size_t i = 0; i < 4; ++i) {
-    ASSERT_EQ(w.blocks[i].payload.size(), 5u);
-    EXPECT_EQ(w.blocks[i].payload[4], data[i]);
+    ASSERT_EQ(w.blocks[i].data.size(), 1u);  // the head (track, timecode, flags) is decoded
+    EXPECT_EQ(w.blocks[i].data[0], data[i]);
+    EXPECT_EQ(w.blocks[i].head.track_number, tracks[i]);
+    EXPECT_EQ(w.blocks[i].head.frames, 1u);
   }
+  // key: a SimpleBlock's flag (set here), a group's Block unless it has a ReferenceBlock
+  EXPECT_TRUE(w.blocks[0].key());
+  EXPECT_TRUE(w.blocks[1].key());
+  EXPECT_FALSE(w.blocks[2].key());
   EXPECT_TRUE(w.blocks[0].simple);
   EXPECT_EQ(w.blocks[0].duration, -1);
   EXPECT_FALSE(w.blocks[1].simple);
@@ -108,6 +115,10 @@ TEST(ClusterBlocks, MalformedInputStopsTheWalkWithItsReason) {
       {cluster_of({mt::element(mkv_id::kBlockGroup, mt::cat({mt::element(mkv_id::kBlock, block_payload(1, 2)),
                                                              mt::uint_element(mkv_id::kBlockDuration, 1ull << 40)}))}),
        0, "malformed BlockDuration"},
+      {cluster_of({good, mt::element(mkv_id::kSimpleBlock, Bytes{0x81, 0x00})}), 1,
+       "malformed block header"},  // too short for a timecode and flags
+      {cluster_of({mt::element(mkv_id::kSimpleBlock, Bytes{0x81, 0x00, 0x00, 0x84, 0x01, 7, 7, 7})}), 0,
+       "malformed block header: fixed-size lacing does not divide the block payload"},
   };
   for (const auto& c : cases) {
     const auto w = walk(c.cluster);
