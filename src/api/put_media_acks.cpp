@@ -12,6 +12,9 @@ using Clock = std::chrono::steady_clock;
 
 asio::awaitable<void> write_acks(std::shared_ptr<SessionState> st, http::ResponseWriter& w,
                                  std::chrono::milliseconds idle_interval) {
+  // The stock SDK's ACK parser (PIC AckParser.c) takes the upload handle once per receive
+  // callback and drops every ACK after the first that completes in the same callback.
+  w.deliver_writes_separately();
   for (;;) {
     while (!st->acks.empty()) {
       auto next = std::move(st->acks.front());

@@ -1,7 +1,8 @@
 #pragma once
 // The ACK side of one PutMedia upload: the state the body reader, the store completions and the
 // ACK writer share, and the writer itself, which sends each ACK as its own chunk (HTTP/1.1) or
-// DATA frame (HTTP/2), IDLE while nothing happens, and ends the response once the upload is
+// DATA frame ending its own TLS record (HTTP/2; docs/architecture.md, "ACK delivery"), IDLE while
+// nothing happens, and ends the response once the upload is
 // closing and every ACK is out.
 //
 // Threading: strand-affine; every member is touched only on the connection's strand (store

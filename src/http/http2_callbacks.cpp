@@ -166,12 +166,14 @@ struct Http2Callbacks {
     return 0;
   }
 
+  // nghttp2_session_mem_send calls this for the frame it is returning, before it returns it.
   static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) return 0;
-    if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
     auto& c = conn(user_data);
     Http2Stream* st = c.find(frame->hd.stream_id);
     if (st == nullptr) return 0;
+    if (frame->hd.type == NGHTTP2_DATA && st->frame_ends_write) c.end_write_ = true;
+    if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
     st->response_sent = true;
     // The response is complete and nobody reads the rest of the request: ask the client to stop
     // sending (RFC 9113 8.1).

@@ -9,6 +9,7 @@
 #include <exception>
 #include <limits>
 #include <string_view>
+#include <utility>
 
 #include "http/aws_error.hpp"
 #include "http/dispatcher.hpp"
@@ -97,9 +98,12 @@ bool Http2Connection::collect_output(std::string& out, std::size_t max) {
       }
       if (n == 0) break;
       out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+      if (end_write_) break;
     }
+    const bool end_write = std::exchange(end_write_, false);
     if (deferred_connection_consume_ == 0 && deferred_consume_.empty() && deferred_rst_.empty()) return true;
     apply_deferred();
+    if (end_write) return true;
   }
 }
 

@@ -58,7 +58,9 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   [[nodiscard]] bool want_read() const;
 
   // --- writer ----------------------------------------------------------------------------------
-  // Appends pending frames to `out` until it holds at least `max` bytes or nothing is pending.
+  // Appends pending frames to `out` until it holds at least `max` bytes, nothing is pending, or
+  // it appended a DATA frame of a stream whose frames each end a write (Http2Stream::
+  // frame_ends_write): the caller writes `out` in one socket write, so that frame ends it.
   // False on a fatal error.
   [[nodiscard]] bool collect_output(std::string& out, std::size_t max);
   // Nothing left to read or write: GOAWAY exchanged and every stream closed.
@@ -134,6 +136,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   std::size_t deferred_connection_consume_ = 0;
   std::vector<std::pair<std::int32_t, std::size_t>> deferred_consume_;
   std::vector<std::pair<std::int32_t, std::uint32_t>> deferred_rst_;
+  bool end_write_ = false;  // the frame mem_send just returned must end the socket write
 
   bool closed_ = false;
   bool terminating_ = false;  // terminate() queued a final GOAWAY

@@ -72,6 +72,9 @@ struct Http2Stream {
   bool out_eof = false;        // the response is complete once the queue drains
   bool response_sent = false;  // END_STREAM sent
   Clock::time_point out_progress{};
+  // Each DATA frame of this stream ends the socket write that carries it (so, over TLS, its TLS
+  // record): ResponseWriter::deliver_writes_separately.
+  bool frame_ends_write = false;
   AsyncEvent write_event;  // waited on only by the response writer
 
   bool handler_running = false;
@@ -107,6 +110,7 @@ class Http2ResponseWriter final : public ResponseWriter {
   boost::asio::awaitable<boost::system::error_code> do_finish() override;
   boost::asio::awaitable<boost::system::error_code> do_send(unsigned status, const Headers& headers,
                                                             std::string body) override;
+  void do_deliver_writes_separately() override { st_.frame_ends_write = true; }
 
  private:
   boost::asio::awaitable<boost::system::error_code> wait_below_high_water();

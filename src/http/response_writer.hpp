@@ -40,6 +40,15 @@ class ResponseWriter {
   // start + write + finish with a Content-Length, in as few transport writes as possible.
   boost::asio::awaitable<boost::system::error_code> send(unsigned status, Headers headers, std::string body);
 
+  // Asks that from now on each write() reach the peer in a receive of its own, as far as the
+  // transport can promise it: on HTTP/1.1 each write is one chunk (HTTP clients hand a chunk's
+  // data to the application on its own); on HTTP/2 each write is one DATA frame that also ends
+  // the socket write, so over TLS no record carries the end of two writes. Costs a TLS record and
+  // a socket write per write(); meant for small event streams (PutMedia's ACKs, whose stock
+  // client parses only one complete ACK per receive callback). Cleartext HTTP/2 has no record
+  // boundary for a reader to stop at: there the frames are merely written separately.
+  void deliver_writes_separately() { do_deliver_writes_separately(); }
+
   // Headers merged into every response this writer starts (CORS, request id); set by the dispatcher.
   void set_default_headers(Headers h) { defaults_ = std::move(h); }
 
@@ -55,6 +64,8 @@ class ResponseWriter {
   virtual boost::asio::awaitable<boost::system::error_code> do_finish() = 0;
   // Default: pread in pieces, each passed to do_write.
   virtual boost::asio::awaitable<boost::system::error_code> do_write_file(FileRange range);
+  // Default: nothing (HTTP/1.1 already sends one chunk per write).
+  virtual void do_deliver_writes_separately() {}
   // Default: start, write, finish. Sessions override to coalesce.
   virtual boost::asio::awaitable<boost::system::error_code> do_send(unsigned status, const Headers& headers,
                                                                     std::string body);

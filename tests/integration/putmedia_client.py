@@ -164,6 +164,7 @@ class Session:
         self.parse_errors = []
         self.reader_error = None
         self._ackbuf = b""
+        self.acks_per_read = []  # H2Session: ACKs completed by each socket read (over TLS: one record)
         self.t0 = time.monotonic()
 
     # --- observation --------------------------------------------------------------------------
@@ -539,6 +540,7 @@ class H2Session(Session):
                     data = b""
                 if not data:
                     return self._finish(False)
+                acks_before = len(self.acks)
                 with self.lock:
                     events = self.conn.receive_data(data)
                     for ev in events:
@@ -570,6 +572,8 @@ class H2Session(Session):
                         elif isinstance(ev, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
                             self.window_cond.notify_all()
                     self._flush()
+                with self.cond:
+                    self.acks_per_read.append(len(self.acks) - acks_before)
         except Exception as e:  # noqa: BLE001
             with self.cond:
                 self.reader_error = repr(e)

@@ -168,6 +168,21 @@ class PutMediaTest(unittest.TestCase):
         check_session(self, s, expected)
         check_framing(self, s, "\nACK log:\n" + s.log(), one_per_frame=True)
 
+    def test_h2_tls_one_ack_per_record(self):
+        # The stock SDK's ACK parser handles one complete ACK per curl receive callback, and curl
+        # hands over what one TLS record held: every ACK must end a record of its own, also when a
+        # fast (offline) upload makes the store persist many fragments in one group commit.
+        body = mkv_scan.load(capture_path("offline-h265"))
+        expected = mkv_scan.scan(body).complete_fragments()
+        self.assertGreater(len(expected), 3)
+        tc_type, start_ms = capture_request("offline-h265")
+        s = upload(self.server, self.new_stream(), body, proto="h2", pieces=len(body), tls=True,
+                   timecode_type=tc_type, start_ms=start_ms, hold_for=expected[-1].timecode)
+        check_session(self, s, expected)
+        self.assertEqual(len([a for a in s.acks if a.event != "IDLE"]), 3 * len(expected), s.log())
+        self.assertEqual(sum(s.acks_per_read), len(s.acks))
+        self.assertLessEqual(max(s.acks_per_read), 1, f"ACKs per TLS read: {s.acks_per_read}\n{s.log()}")
+
     def test_realtime_h264_h2_tls(self):
         self.ingest_capture("realtime-h264", proto="h2", tls=True)
 
