@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
-.PHONY: all deps build run test asan asan-test bench fmt fmt-check clean
+.PHONY: all deps build run test interop asan asan-test bench fmt fmt-check clean
 
 all: build
 
@@ -18,6 +18,11 @@ run: deps build
 
 test: deps build
 	ctest --test-dir build --output-on-failure -j $(CTEST_JOBS)
+
+# The stock KVS producer SDKs against kvsd (tests/interop, also part of `make test`). Needs the
+# SDKs built: KVS_SDK_DIR=<dir> (see the README, "Interop with the stock producer SDKs").
+interop: deps build
+	ctest --test-dir build -L interop --output-on-failure -j $(CTEST_JOBS)
 
 # The whole suite (unit + integration) built with AddressSanitizer and UBSan.
 asan-test: deps

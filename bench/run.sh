@@ -12,3 +12,4 @@ export KVSD_TESTSERVER=$PWD/$build/bin/kvsd-testserver
 /usr/bin/python3 bench/read_bench.py
 /usr/bin/python3 bench/playback_bench.py
 /usr/bin/python3 bench/images_bench.py
+/usr/bin/python3 bench/sdk_bench.py
