@@ -30,10 +30,15 @@ def kvsd_binary():
 
 class Server:
     def __init__(self, binary=None, extra_args=(), env=None, http=True, https=True, start_timeout=30,
-                 data_dir=None):
+                 data_dir=None, http_port=0, https_port=0):
         # data_dir: an existing directory to run on (kept on exit, so a later Server can reuse it
         # after a restart or a kill()); None: a fresh temp dir removed on exit.
+        # http_port / https_port: the ports to listen on (0: any free one, chosen by kvsd).
+        # start() may be called again after kill() or stop(): the same data dir (a temp dir made by
+        # the first start is kept until __exit__) and the same fixed ports; the log accumulates.
         self.own_data_dir = data_dir is None
+        self.http_port = http_port
+        self.https_port = https_port
         self.given_data_dir = data_dir
         self.binary = binary or testserver_binary()
         self.extra_args = list(extra_args)
@@ -68,19 +73,26 @@ class Server:
         return False
 
     def start(self):
-        self.data_dir = tempfile.mkdtemp(prefix="kvsd-it-") if self.own_data_dir else self.given_data_dir
+        if self.data_dir is None:
+            self.data_dir = tempfile.mkdtemp(prefix="kvsd-it-") if self.own_data_dir else self.given_data_dir
         args = [self.binary, "--data-dir", self.data_dir,
-                "--http", "127.0.0.1:0" if self.want_http else "",
-                "--https", "127.0.0.1:0" if self.want_https else ""] + self.extra_args
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env,
-                                     text=True, errors="replace")
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
+                "--http", f"127.0.0.1:{self.http_port}" if self.want_http else "",
+                "--https", f"127.0.0.1:{self.https_port}" if self.want_https else ""] + self.extra_args
+        with self._cond:
+            mark = len(self._lines)  # this start's lines begin here
+        try:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env,
+                                         text=True, errors="replace")
+        except OSError as e:
+            self.proc = None
+            raise AssertionError(f"cannot run {self.binary}: {e}") from e
+        self._reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
         self._reader.start()
         wanted = int(self.want_http) + int(self.want_https)
         deadline = time.monotonic() + self.start_timeout
         with self._cond:
             while True:
-                found = [LISTEN_RE.search(l) for l in self._lines]
+                found = [LISTEN_RE.search(l) for l in self._lines[mark:]]
                 found = [m for m in found if m]
                 if len(found) >= wanted:
                     break
@@ -98,17 +110,21 @@ class Server:
                 self.port = int(m.group(3))
             else:
                 self.tls_port = int(m.group(3))
-        for l in self._lines:
+        with self._cond:
+            lines = self._lines[mark:]
+        for l in lines:
             m = CA_RE.search(l)
             if m:
                 self.ca_path = m.group(1)
 
-    def _read_log(self):
-        for line in self.proc.stderr:
+    def _read_log(self, proc):
+        # Bound to one process: after a restart self.proc is the new one, whose pipe this reader
+        # of the old one must not touch.
+        for line in proc.stderr:
             with self._cond:
                 self._lines.append(line.rstrip("\n"))
                 self._cond.notify_all()
-        self.proc.stderr.close()
+        proc.stderr.close()
         with self._cond:
             self._cond.notify_all()
 

@@ -58,7 +58,6 @@ run directories of passing runs too; failing runs are always kept and their path
 KVS_INTEROP_RESULTS=<file> (append one JSON line per checked run: case, result, timings).
 """
 
-import json
 import os
 import re
 import shutil
@@ -67,16 +66,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import mkv_frames  # noqa: E402,F401
-from harness import CA_RE, LISTEN_RE, Server, kvsd_binary  # noqa: E402
+from harness import Server, kvsd_binary  # noqa: E402
 from kvs_read import ReadClient, ReadError, epoch_ms  # noqa: E402,F401
 # Re-exported, so that tests need only `import sdk_harness`.
 from sdk_output import (AckDelivery, DumpSet, dump_paths, log_records, read_dumps, sdk_acks,  # noqa: E402,F401
@@ -182,12 +180,19 @@ class Kvsd(Server):
         if not h2:
             args = ["--tls-h2", "false"] + args
         super().__init__(binary=binary or kvsd_binary(), extra_args=args, env=kenv, http=http, https=https,
-                         start_timeout=start_timeout, data_dir=data_dir)
+                         start_timeout=start_timeout, data_dir=data_dir,
+                         http_port=free_port() if http else 0, https_port=free_port() if https else 0)
         self.h2 = h2
         self.access_key, self.secret_key = access_key, secret_key
-        self.fixed_port = free_port() if http else None
-        self.fixed_tls_port = free_port() if https else None
         self.starts = 0
+
+    @property
+    def fixed_port(self):
+        return self.http_port if self.want_http else None
+
+    @property
+    def fixed_tls_port(self):
+        return self.https_port if self.want_https else None
 
     def __enter__(self):
         try:
@@ -202,76 +207,23 @@ class Kvsd(Server):
         exits or does not listen in time. On the very first start a port taken in the meantime by
         someone else is replaced (up to 3 tries); later starts keep the ports."""
         for attempt in range(3):
+            self.starts += 1
+            with self._cond:
+                self._lines.append(f"---- kvsd start #{self.starts} ----")
             try:
-                return self._start_once()
+                super().start()
             except AssertionError as e:
                 taken = re.search(r"in use|bind", str(e), re.I)
                 if self.starts > 1 or not taken or attempt == 2:
                     raise
-                self.fixed_port = free_port() if self.want_http else None
-                self.fixed_tls_port = free_port() if self.want_https else None
+                self.http_port = free_port() if self.want_http else 0
+                self.https_port = free_port() if self.want_https else 0
                 self.starts = 0
-
-    def _start_once(self):
-        if self.data_dir is None:
-            self.data_dir = tempfile.mkdtemp(prefix="kvsd-interop-") if self.own_data_dir else self.given_data_dir
-        self.starts += 1
-        with self._cond:
-            self._lines.append(f"---- kvsd start #{self.starts} ----")
-            mark = len(self._lines)
-        args = [self.binary, "--data-dir", self.data_dir,
-                "--http", f"127.0.0.1:{self.fixed_port}" if self.want_http else "",
-                "--https", f"127.0.0.1:{self.fixed_tls_port}" if self.want_https else ""] + self.extra_args
-        try:
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env,
-                                         text=True, errors="replace")
-        except OSError as e:
-            self.proc = None
-            raise AssertionError(f"cannot run {self.binary}: {e}") from e
-        self._reader = threading.Thread(target=self._read_log_of, args=(self.proc,), daemon=True)
-        self._reader.start()
-        wanted = int(self.want_http) + int(self.want_https)
-        deadline = time.monotonic() + self.start_timeout
-        with self._cond:
-            while True:
-                found = [m for m in (LISTEN_RE.search(line) for line in self._lines[mark:]) if m]
-                if len(found) >= wanted:
-                    break
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"kvsd exited with {self.proc.returncode} during start\n{self.log_tail()}")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.proc.kill()
-                    self.proc.wait()
-                    raise AssertionError("kvsd did not report its listeners in time\n" + self.log_tail())
-                self._cond.wait(left)
-            lines = self._lines[mark:]
-        for m in found:
-            if m.group(1) == "http":
-                self.port = int(m.group(3))
-            else:
-                self.tls_port = int(m.group(3))
-        if (self.want_http and self.port != self.fixed_port) or (self.want_https and self.tls_port != self.fixed_tls_port):
-            raise AssertionError(f"kvsd listens on {self.port}/{self.tls_port}, asked for "
-                                 f"{self.fixed_port}/{self.fixed_tls_port}\n{self.log_tail()}")
-        for line in lines:
-            m = CA_RE.search(line)
-            if m:
-                self.ca_path = m.group(1)
-        if self.want_https and not self.ca_path:
-            guess = os.path.join(self.data_dir, "tls", "ca.pem")
-            self.ca_path = guess if os.path.exists(guess) else None
-
-    def _read_log_of(self, proc):
-        # Like Server._read_log, but bound to one process: after a restart self.proc is the new
-        # process, and the old reader must not touch (or close) the new one's pipe.
-        for line in proc.stderr:
-            with self._cond:
-                self._lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        proc.stderr.close()
-        with self._cond:
-            self._cond.notify_all()
+                continue
+            if self.want_https and not self.ca_path:
+                guess = os.path.join(self.data_dir, "tls", "ca.pem")
+                self.ca_path = guess if os.path.exists(guess) else None
+            return
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
