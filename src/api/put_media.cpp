@@ -424,7 +424,9 @@ class Upload {
     spdlog::warn("putMedia {}: ERROR {} at body offset {}: {}", stream_.stream_name, static_cast<int>(e.id),
                  parser_.bytes_consumed(), e.message);
     if (!current_ && e.cluster_timecode) {
-      // The cluster was rejected at its Timecode (4004): name it with a number of its own.
+      // The cluster was rejected at its Timecode (4004, or 4009 for the metadata in front of it):
+      // name it with a number of its own. An ERROR without a FragmentTimecode makes the SDK drop
+      // frames from wherever its sender is (docs/storage.md, "Reconnect bodies").
       current_ = Current{};
       current_->cluster_timecode = *e.cluster_timecode;
       current_->fragment_number = ctx_.fragments->next_fragment_number();

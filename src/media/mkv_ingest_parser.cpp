@@ -76,6 +76,9 @@ struct MkvIngestParser::Impl {
   Fragment fragment;
   FragmentStats stats;
   std::vector<std::pair<std::string, std::string>> pending_metadata;
+  // Why the metadata waiting for the next Cluster break a limit (4009). Reported at that Cluster's
+  // Timecode, so that the ERROR names the fragment; dropped with them if they turn out orphans.
+  std::optional<std::string> pending_over_limit;
   std::optional<std::uint64_t> last_cluster_timecode;
   std::size_t reserve_hint = 0;
 
@@ -349,24 +352,36 @@ struct MkvIngestParser::Impl {
 
   // ---- Tags --------------------------------------------------------------------------------
 
+  // Which limit one more metadata item breaks for a fragment that has `count`; nullptr: none.
+  const char* metadata_problem(const std::string& name, const std::string& value, std::size_t count) const {
+    if (name.size() > limits.max_metadata_name_bytes) return "metadata name over the size limit";
+    if (value.size() > limits.max_metadata_value_bytes) return "metadata value over the size limit";
+    if (count >= limits.max_metadata_items) return "more metadata items in a fragment than allowed";
+    return nullptr;
+  }
+
   void on_tags(std::span<const std::uint8_t> payload) {
     TagsContent content;
     if (auto err = parse_tags(payload, content)) return fail(err->id, err->message);
     auto& target = fragment_open ? fragment.metadata : pending_metadata;
     for (auto& [name, value] : content.simple_tags) {
       if (std::string_view(name).substr(0, 3) == "AWS") continue;
-      if (name.size() > limits.max_metadata_name_bytes) {
-        return fail(IngestErrorId::metadata_limit_reached, "metadata name over the size limit");
+      const char* problem = metadata_problem(name, value, target.size());
+      if (problem == nullptr) {
+        target.emplace_back(std::move(name), std::move(value));
+      } else if (fragment_open) {
+        return fail(IngestErrorId::metadata_limit_reached, problem);
+      } else if (!pending_over_limit) {
+        pending_over_limit =
+            std::string(problem) + " (before the Cluster, at body offset " + std::to_string(element_start) + ")";
       }
-      if (value.size() > limits.max_metadata_value_bytes) {
-        return fail(IngestErrorId::metadata_limit_reached, "metadata value over the size limit");
-      }
-      if (target.size() >= limits.max_metadata_items) {
-        return fail(IngestErrorId::metadata_limit_reached, "more metadata items in a fragment than allowed");
-      }
-      target.emplace_back(std::move(name), std::move(value));
     }
-    if (content.end_of_fragment) close_fragment(true);
+    if (!content.end_of_fragment) return;
+    if (fragment_open) return close_fragment(true);
+    // An END_OF_FRAGMENT with no fragment open ends a fragment that is not in this body: the
+    // metadata waiting since the last fragment were its metadata, not the next one's.
+    pending_metadata.clear();
+    pending_over_limit.reset();
   }
 
   // ---- Clusters, blocks and fragments ------------------------------------------------------
@@ -529,6 +544,11 @@ struct MkvIngestParser::Impl {
       fail(IngestErrorId::timecode_not_monotonic, "Cluster timecode " + std::to_string(timecode) +
                                                       " lower than the previous " +
                                                       std::to_string(*last_cluster_timecode));
+      if (error) error->cluster_timecode = timecode;
+      return;
+    }
+    if (pending_over_limit) {
+      fail(IngestErrorId::metadata_limit_reached, *pending_over_limit);
       if (error) error->cluster_timecode = timecode;
       return;
     }

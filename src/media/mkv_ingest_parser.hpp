@@ -10,7 +10,10 @@
 // producers withhold the end of the body until the last fragment is acknowledged, so the parser
 // must never wait for the next Cluster to close a fragment that an END_OF_FRAGMENT tag closed.
 // Metadata Tags that arrive while no fragment is open (after an END_OF_FRAGMENT, before the next
-// Cluster) are attached to the next fragment.
+// Cluster) are attached to the next fragment, unless an END_OF_FRAGMENT tag comes before that
+// Cluster: then they and it are the end of a fragment that is not in this body (an orphan), and
+// are discarded: the SDK's replay after a reconnect can begin with, or contain, the closing Tags
+// of fragments whose frames it dropped (docs/storage.md, "Reconnect bodies").
 //
 // Structure. A second EBML header is accepted where it can only follow a complete fragment (at
 // Segment level of an unknown-size Segment, or after a known-size Segment ended): it closes the
@@ -21,6 +24,8 @@
 // Errors. The first error ends parsing: feed() and finish() return it, no further events are
 // delivered, and later calls return the same error. A fragment that was open when the error
 // occurred is never reported complete. Each error carries the KVS ACK ErrorId it maps to.
+// Metadata waiting for the next Cluster that break a limit are reported (4009) at that Cluster's
+// Timecode, with IngestError::cluster_timecode, not when they arrive.
 //
 // Threading: none. One parser per upload, used from one strand.
 
@@ -42,7 +47,7 @@ struct IngestLimits {
   std::int64_t max_fragment_duration_ms = 20'000;  // last block - cluster timecode; more: 4002
   std::uint64_t max_header_bytes = 1ull << 20;     // EBML header + Info + Tracks; more: 4006
   std::uint64_t max_tags_bytes = 1ull << 20;       // one Tags element; more: 4006
-  std::size_t max_metadata_items = 10;             // user SimpleTags per fragment; more: 4009
+  std::size_t max_metadata_items = 10;             // user SimpleTags per fragment (or waiting for one); more: 4009
   std::size_t max_metadata_name_bytes = 128;       // more: 4009
   std::size_t max_metadata_value_bytes = 256;      // more: 4009
   // SeekHead, Cues, Chapters, Attachments, Void and CRC-32 at Segment level are skipped without
@@ -65,7 +70,8 @@ struct IngestError {
   IngestErrorId id;
   std::string message;  // for logs: what was wrong and at which body offset
   // The Timecode of the Cluster the error is about when no on_fragment_start was delivered for
-  // it (4004: the cluster is rejected at its Timecode), so its ERROR ACK can name it.
+  // it (4004: the cluster is rejected at its Timecode; 4009: the metadata written in front of it
+  // break a limit), so its ERROR ACK can name it.
   std::optional<std::uint64_t> cluster_timecode;
 };
 

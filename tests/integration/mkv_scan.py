@@ -8,7 +8,9 @@ the element that ended it: the next Cluster, a Tags element, or the end of the b
 
 Fragment rules mirrored here (spec section 3 / 6.8): a fragment is one Cluster; it closes at the
 next Cluster, at a Tags element holding END_OF_FRAGMENT, or at the end of the body. User Tags that
-arrive while a fragment is open belong to it; Tags arriving while none is open belong to the next.
+arrive while a fragment is open belong to it; Tags arriving while none is open belong to the next,
+unless an END_OF_FRAGMENT comes before it: then they end a fragment that is not in the body and are
+dropped.
 A body that ends inside an element (truncated tail) discards the open fragment.
 
 Builder helpers (element(), simple_block(), tags(), ...) craft small bodies for error tests.
@@ -322,7 +324,9 @@ def scan(body):
                     open_frag.metadata.extend(user)
                 else:
                     pending_meta.extend(user)
-                if eof:
+                if eof and open_frag is None:
+                    pending_meta = []  # an orphan: the end of a fragment that is not in this body
+                elif eof:
                     close("eof-tag", None)
             pos = el.end
         close("end-of-body", pos)

@@ -148,10 +148,17 @@ TEST(MkvIngestParserErrors, MetadataLimits) {
             IngestErrorId::metadata_limit_reached);
   EXPECT_EQ(error_of(cat({one_fragment_body(), tags({{"n", std::string(257, 'v')}})})),
             IngestErrorId::metadata_limit_reached);
-  // Before the first Cluster too.
+  // Before the first Cluster too, reported at that Cluster's Timecode (so the ERROR names it).
   Bytes early = stream_header();
   for (int i = 0; i < 11; ++i) append(early, tags({{"K" + std::to_string(i), "V"}}));
+  EXPECT_EQ(error_of(early), std::nullopt);  // no Cluster: no fragment to have them
+  append(early, cat({cluster_start(1000), simple_block(1, 0, true, 10)}));
   EXPECT_EQ(error_of(early), IngestErrorId::metadata_limit_reached);
+  Recorder rec;
+  const auto err = MkvIngestParser(rec).feed(early);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->cluster_timecode, std::optional<std::uint64_t>(1000));
+  EXPECT_TRUE(rec.starts.empty());
 }
 
 TEST(MkvIngestParserErrors, ErrorsAreStickyAndStopEvents) {
