@@ -50,13 +50,14 @@ class Ack:
         return s
 
 
-def sigv4_authorization(method, path, headers, akid, secret, amz_date, region=REGION, service=SERVICE):
+def sigv4_authorization(method, path, headers, akid, secret, amz_date, region=REGION, service=SERVICE,
+                        payload_hash=EMPTY_SHA256):
     """The Authorization value for headers (dict of lower-case name -> value), all of them signed,
-    with the empty-payload hash (what the C producer does for PutMedia)."""
+    with payload_hash (default: the empty-payload hash, what the C producer does for PutMedia)."""
     names = sorted(headers)
     canonical_headers = "".join(f"{n}:{' '.join(str(headers[n]).split())}\n" for n in names)
     signed = ";".join(names)
-    canonical = "\n".join([method, path, "", canonical_headers, signed, EMPTY_SHA256])
+    canonical = "\n".join([method, path, "", canonical_headers, signed, payload_hash])
     day = amz_date[:8]
     scope = f"{day}/{region}/{service}/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])

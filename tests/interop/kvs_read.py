@@ -1,9 +1,9 @@
 """A minimal SigV4-signed JSON client for kvsd's read APIs (ListFragments and
 GetMediaForFragmentList), for the interop tests.
 
-It uses only the standard library (http.client, ssl, hmac), so the interop suite does not depend
-on boto3 and can talk to either listener: `http://host:port` or `https://host:port` with the
-server's CA file. Requests are signed like the AWS SDKs sign them (service `kinesisvideo`,
+It uses only the standard library (http.client, ssl) and the integration tests' SigV4 signer, so
+the interop suite does not depend on boto3 and can talk to either listener: `http://host:port` or
+`https://host:port` with the server's CA file. Requests are signed like the AWS SDKs sign them (service `kinesisvideo`,
 SignedHeaders content-type;host;x-amz-content-sha256;x-amz-date, payload hash of the body).
 
 Contract: every call returns parsed results or raises ReadError carrying the HTTP status, the AWS
@@ -13,11 +13,15 @@ server answered. Connection failures propagate as OSError.
 
 import datetime
 import hashlib
-import hmac
 import http.client
 import json
+import os
 import ssl
+import sys
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from putmedia_client import sigv4_authorization  # noqa: E402
 
 SERVICE = "kinesisvideo"
 DEFAULT_REGION = "us-west-2"
@@ -30,19 +34,8 @@ class ReadError(Exception):
 
 
 def _sign(method, path, headers, body, access_key, secret_key, region, amz_date):
-    names = sorted(headers)
-    canonical_headers = "".join(f"{n}:{' '.join(str(headers[n]).split())}\n" for n in names)
-    signed = ";".join(names)
-    payload_hash = hashlib.sha256(body).hexdigest()
-    canonical = "\n".join([method, path, "", canonical_headers, signed, payload_hash])
-    day = amz_date[:8]
-    scope = f"{day}/{region}/{SERVICE}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = ("AWS4" + secret_key).encode()
-    for part in (day, region, SERVICE, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={signed}, Signature={sig}"
+    return sigv4_authorization(method, path, headers, access_key, secret_key, amz_date, region, SERVICE,
+                               payload_hash=hashlib.sha256(body).hexdigest())
 
 
 def epoch_ms(value):
