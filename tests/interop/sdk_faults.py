@@ -6,7 +6,8 @@ test_sdk_restart_c.py, test_sdk_restart_kvssink.py and test_sdk_sigstop.py.
 What a run must show (check_fault_run; FaultCheck.failures lists every criterion it misses):
   1. the producer exits 0, within stream time + the measured outages + SLACK_S (10 s);
   2. its log shows no ACK dropped as "already expired upload handle", with one exception: an ERROR
-     for an upload the SDK had already ended itself (see ExpiredAck.benign; it is reported). Other
+     for an upload the SDK had already ended or replaced itself (see ExpiredAck.benign; it is
+     reported). Other
      WARN/ERROR lines are expected while kvsd is away: they are reported, not failed;
   3. ListFragments lists no producer timestamp twice, only fragments the producer made, and every
      fragment the producer made outside the outages, each with all the frames the producer put
@@ -81,6 +82,8 @@ ACK_LINE_RE = re.compile(
     r"^(?:(?P<c_ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) DEBUG\s+|\[DEBUG\s*\] \[(?P<k_ts>\d{4}-\d\d-\d\d "
     r"\d\d:\d\d:\d\d\.\d+)\] )postWriteCallback\(\): Curl post body write function for stream with handle: "
     r"(?P<stream>\S+) and upload handle: (?P<handle>\d+) returned: ?(?P<body>.*)$", re.M)
+# PIC opening a new PutMedia upload (the state machine does so once the previous one ended).
+NEW_HANDLE_RE = re.compile(r"Put stream result event\. New upload handle (?P<handle>\d+)")
 KVSD_ERROR_RE = re.compile(r"putMedia (\S+): ERROR (\d+)(?: at body offset \d+)?: (.*)$")
 
 
@@ -116,16 +119,18 @@ class ExpiredAck:
     ack: dict  # the ACK its write callback had just received for that handle (None: not found)
     ended_first: bool  # the SDK had ended that upload itself before the ACK arrived
     text: str
+    superseded_first: bool = False  # the SDK had opened a later upload before the ACK arrived
 
     @property
     def benign(self):
-        """Only an ERROR for an upload the SDK had already ended itself: it would have ended that upload
-        anyway, so nothing is lost (seen after a restart: the SDK sends the last 84 bytes of the cut
-        body on a new handle, ends it, and kvsd's 4006 for those bytes arrives just after). An ACK
-        dropped with handle 2^64-1 is PIC's ACK parser losing every ACK after the first of one read;
-        a BUFFERING, RECEIVED or PERSISTED dropped is never benign."""
-        return (self.handle != INVALID_HANDLE and self.ended_first and self.ack is not None
-                and self.ack.get("EventType") == "ERROR")
+        """Only an ERROR for an upload the SDK had already ended itself, or replaced by a later one:
+        it would have ended that upload anyway, so nothing is lost (seen after a restart: the SDK
+        sends the last bytes of the cut body on a new handle, ends it or opens the next one, and
+        kvsd's 4006 for those bytes arrives just after). An ACK dropped with handle 2^64-1 is PIC's
+        ACK parser losing every ACK after the first of one read; a BUFFERING, RECEIVED or PERSISTED
+        dropped is never benign."""
+        return (self.handle != INVALID_HANDLE and (self.ended_first or self.superseded_first)
+                and self.ack is not None and self.ack.get("EventType") == "ERROR")
 
 
 def expired_acks(log_text, stream):
@@ -150,7 +155,9 @@ def expired_acks(log_text, stream):
                 break
         ended = [re.compile(rx.format(s=re.escape(stream), h=handle)) for rx in ENDED_RES]
         ended_first = any(rx.search(lines[k]) for k in range(max(0, n - 2000), n) for rx in ended)
-        out.append(ExpiredAck(n + 1, handle, ack, ended_first, line.strip()[:300]))
+        superseded_first = any(int(h.group("handle")) > handle for k in range(max(0, n - 2000), n)
+                               for h in [NEW_HANDLE_RE.search(lines[k])] if h)
+        out.append(ExpiredAck(n + 1, handle, ack, ended_first, line.strip()[:300], superseded_first))
     return out
 
 
@@ -539,12 +546,13 @@ def check_fault_run(run, kvsd, outages, stream_seconds, kvsd_lines, driver_probl
     bad = [e for e in expired if not e.benign]
     if bad:
         c.failures.append(f"{len(bad)} ACK(s) dropped by the SDK as 'already expired upload handle': " + "; ".join(
-            f"line {e.line}: handle {e.handle}, ACK {e.ack}, upload ended by the SDK before: {e.ended_first}"
+            f"line {e.line}: handle {e.handle}, ACK {e.ack}, upload ended by the SDK before: {e.ended_first}, "
+            f"replaced by a later upload before: {e.superseded_first}"
             for e in bad[:4]))
     for e in expired:
         if e.benign:
             c.notes.append(f"'already expired upload handle' for an ERROR on an upload the SDK had already ended "
-                           f"itself (not a lost ACK): line {e.line}, handle {e.handle}, ACK {e.ack}")
+                           f"or replaced itself (not a lost ACK): line {e.line}, handle {e.handle}, ACK {e.ack}")
     c.problems = sdk_log_problems(text, limit=200)
     acks = sdk_acks(text)
     kinds = Counter(a.get("EventType") for a in acks.acks())
