@@ -6,13 +6,15 @@ https with HTTP/2 and with HTTP/1.1 only (tests/interop/sdk_harness.py runs them
    per run, p50 and max, ACKs the SDK dropped ("already expired upload handle") and stalls (runs
    over STALL_S, which before ACK delivery was fixed meant curl's 30 s low-speed timeout).
 2. kvsVideoOnlyRealtimeStreamingSample h264 REALTIME_S (25 fps, a key frame every 1.8 s): the time
-   from a fragment's last frame to its PERSISTED as the SDK saw it, from the SDK's own DEBUG log:
-   the sample stamps each frame with the wall clock when it puts it, so a fragment's last frame
-   was put one frame interval before the next fragment's first (the next BUFFERING's
-   FragmentTimecode, epoch ms), and the PERSISTED's log line carries the time the SDK received it.
-   The sample closes a fragment with an end-of-fragment tag when it puts the next key frame, so
-   this is the latency a camera sees. Reports p50 and max per protocol; the last fragment (closed
-   only at the end of the run) is left out.
+   from a fragment's last frame to its PERSISTED as the SDK saw it, from the SDK's own DEBUG log
+   (level 2): the sample logs each key frame it reads ("readFrameData(): Key frame file") and puts
+   it at once, with an end-of-fragment tag just before it that closes the previous fragment, whose
+   last frame was put one frame interval (40 ms) earlier; the PERSISTED's log line carries the
+   time the SDK's write callback got it. This is what a camera sees: its own send path (curl's
+   pacing of the body), kvsd's parse, fsync and index write, and the ACK's way back. (The frames'
+   timestamps cannot serve: the sample stamps them start + n x 40 ms while its loop runs slower,
+   so they drift seconds behind the wall clock over a run.) Reports p50 and max per protocol; the
+   last fragment (closed only at the end of the run) is left out.
 
 The baseline of each figure is the same measurement over HTTP/1.1 in the same run (ratio h2/h1).
 Without KVS_SDK_DIR (the OUT of the SDK build, see the README) it prints why and measures nothing.
@@ -52,15 +54,25 @@ def ack_times(text):
     return out
 
 
+def key_frame_times(text):
+    """Log times (epoch ms) at which the sample read each key frame, in order (DEBUG
+    "readFrameData(): Key frame file ..."): it puts the frame right after reading it."""
+    return [log_time_ms(line) for line in text.splitlines() if "readFrameData(): Key frame file" in line]
+
+
 def persisted_latencies(text):
     """ms from each fragment's last frame to its PERSISTED (all fragments but the last)."""
-    acks = ack_times(text)
-    starts = sorted({tc for ev, tc, _ in acks if ev == "BUFFERING" and isinstance(tc, int)})
-    persisted = {tc: t for ev, tc, t in acks if ev == "PERSISTED" and isinstance(tc, int)}
+    persisted = {}
+    for ev, tc, t in ack_times(text):
+        if ev == "PERSISTED" and isinstance(tc, int):
+            persisted.setdefault(tc, t)
+    order = sorted(persisted)
+    keys = key_frame_times(text)
     out = []
-    for tc, nxt in zip(starts, starts[1:]):
-        if tc in persisted:
-            out.append(persisted[tc] - (nxt - FRAME_MS))
+    # Fragment i starts at key frame i; its last frame was put one frame interval before key frame i + 1.
+    for i, tc in enumerate(order):
+        if i + 1 < len(keys):
+            out.append(persisted[tc] - (keys[i + 1] - FRAME_MS))
     return out
 
 
