@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "media/ebml_reader.hpp"
+#include "media/fragment_metadata.hpp"
 #include "media/fragment_stats.hpp"
 #include "media/matroska_ids.hpp"
 #include "media/mkv_block_head.hpp"
@@ -27,7 +28,11 @@ struct MkvIngestParser::Impl {
   enum class Mode : std::uint8_t { header, skip, buffer, block_head, block_body };
   enum class Doc : std::uint8_t { expect_ebml, expect_segment, in_segment, after_segment };
 
-  Impl(Handler& h, IngestLimits l, bool copy) : handler(h), limits(l), copy_cluster(copy) {}
+  Impl(Handler& h, IngestLimits l, bool copy)
+      : handler(h),
+        limits(l),
+        copy_cluster(copy),
+        metadata(MetadataLimits{l.max_metadata_items, l.max_metadata_name_bytes, l.max_metadata_value_bytes}) {}
 
   Handler& handler;
   IngestLimits limits;
@@ -75,10 +80,7 @@ struct MkvIngestParser::Impl {
   bool fragment_open = false;
   Fragment fragment;
   FragmentStats stats;
-  std::vector<std::pair<std::string, std::string>> pending_metadata;
-  // Why the metadata waiting for the next Cluster break a limit (4009). Reported at that Cluster's
-  // Timecode, so that the ERROR names the fragment; dropped with them if they turn out orphans.
-  std::optional<std::string> pending_over_limit;
+  FragmentMetadata metadata;  // which fragment each metadata item belongs to
   std::optional<std::uint64_t> last_cluster_timecode;
   std::size_t reserve_hint = 0;
 
@@ -352,36 +354,20 @@ struct MkvIngestParser::Impl {
 
   // ---- Tags --------------------------------------------------------------------------------
 
-  // Which limit one more metadata item breaks for a fragment that has `count`; nullptr: none.
-  const char* metadata_problem(const std::string& name, const std::string& value, std::size_t count) const {
-    if (name.size() > limits.max_metadata_name_bytes) return "metadata name over the size limit";
-    if (value.size() > limits.max_metadata_value_bytes) return "metadata value over the size limit";
-    if (count >= limits.max_metadata_items) return "more metadata items in a fragment than allowed";
-    return nullptr;
-  }
-
   void on_tags(std::span<const std::uint8_t> payload) {
     TagsContent content;
     if (auto err = parse_tags(payload, content)) return fail(err->id, err->message);
-    auto& target = fragment_open ? fragment.metadata : pending_metadata;
     for (auto& [name, value] : content.simple_tags) {
       if (std::string_view(name).substr(0, 3) == "AWS") continue;
-      const char* problem = metadata_problem(name, value, target.size());
-      if (problem == nullptr) {
-        target.emplace_back(std::move(name), std::move(value));
-      } else if (fragment_open) {
+      if (!fragment_open) {
+        metadata.add_waiting(std::move(name), std::move(value), element_start);
+      } else if (const char* problem = metadata.add_to_open(fragment.metadata, std::move(name), std::move(value))) {
         return fail(IngestErrorId::metadata_limit_reached, problem);
-      } else if (!pending_over_limit) {
-        pending_over_limit =
-            std::string(problem) + " (before the Cluster, at body offset " + std::to_string(element_start) + ")";
       }
     }
     if (!content.end_of_fragment) return;
     if (fragment_open) return close_fragment(true);
-    // An END_OF_FRAGMENT with no fragment open ends a fragment that is not in this body: the
-    // metadata waiting since the last fragment were its metadata, not the next one's.
-    pending_metadata.clear();
-    pending_over_limit.reset();
+    metadata.drop_waiting();  // it closes a fragment that is not in this body
   }
 
   // ---- Clusters, blocks and fragments ------------------------------------------------------
@@ -402,8 +388,7 @@ struct MkvIngestParser::Impl {
     fragment = Fragment{};
     fragment.cluster_offset = element_start;
     if (copy_cluster) fragment.cluster_bytes.reserve(reserve_hint);
-    fragment.metadata = std::move(pending_metadata);
-    pending_metadata.clear();
+    fragment.metadata = metadata.take_waiting();
     stats.reset(header.tracks.size());
     append_cluster(raw);
   }
@@ -547,8 +532,8 @@ struct MkvIngestParser::Impl {
       if (error) error->cluster_timecode = timecode;
       return;
     }
-    if (pending_over_limit) {
-      fail(IngestErrorId::metadata_limit_reached, *pending_over_limit);
+    if (const auto problem = metadata.take_problem()) {
+      fail(IngestErrorId::metadata_limit_reached, *problem);
       if (error) error->cluster_timecode = timecode;
       return;
     }

@@ -47,7 +47,6 @@ report).
 import json
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -58,6 +57,7 @@ from datetime import datetime
 import sdk_harness
 from sdk_harness import ReadError, epoch_ms, mkv_frames, sdk_acks, sdk_log_problems
 from sdk_output import DUMP_RE, dump_paths
+from upload_check import listed_fragments
 
 SLACK_S = 10.0  # the time budget: stream time + outages + this
 EBML_MAGIC = bytes.fromhex("1a45dfa3")
@@ -608,13 +608,11 @@ def check_fault_run(run, kvsd, outages, stream_seconds, kvsd_lines, driver_probl
         c.notes.append(f"fragments the SDK never sent with all their frames (tc, most frames sent, made): {short_sent}")
 
     # 3. ListFragments
-    client = kvsd.read_client()
     try:
-        listed = client.list_fragments(stream)
+        c.listed = listed_fragments(kvsd, stream)
     except (ReadError, OSError) as e:
         c.failures.append(f"ListFragments failed: {e}")
         return c
-    c.listed = sorted(listed, key=lambda f: (epoch_ms(f["ProducerTimestamp"]), int(f["FragmentNumber"])))
     by_ms = Counter(epoch_ms(f["ProducerTimestamp"]) for f in c.listed)
     twice = sorted(ms for ms, n in by_ms.items() if n > 1)
     if twice:
@@ -639,7 +637,7 @@ def check_fault_run(run, kvsd, outages, stream_seconds, kvsd_lines, driver_probl
     if c.listed:
         numbers = [f["FragmentNumber"] for f in c.listed]
         try:
-            chunks = split_chunks(client.get_media_for_fragment_list(stream, numbers))
+            chunks = split_chunks(kvsd.read_client().get_media_for_fragment_list(stream, numbers))
             if len(chunks) == len(numbers):
                 current = dict(zip(numbers, chunks))
             else:
@@ -775,10 +773,4 @@ class FaultTestCase(sdk_harness.InteropTestCase):
         print(f"\ninterop: {self.id()}: {check.summary()}\n" + "\n".join(f"  {n}" for n in check.notes),
               file=sys.stderr, flush=True)
         record_fault_result(self.id(), check)
-        if not check.ok:
-            with open(os.path.join(run.run_dir, "kvsd.log"), "w") as f:
-                f.write(self.kvsd.log())
-            self.fail(check.report(self.kvsd))
-        if os.environ.get("KVS_INTEROP_KEEP") != "1":
-            shutil.rmtree(run.run_dir, ignore_errors=True)
-        return check
+        return self.settle(run, check)

@@ -537,6 +537,12 @@ class InteropTestCase(unittest.TestCase):
                              kvsd_lines=lines)
         print(f"\ninterop: {self.id()}: {check.summary()}", file=sys.stderr, flush=True)
         record_result(self.id(), check)
+        return self.settle(run, check)
+
+    def settle(self, run, check):
+        """Ends a checked run: a failing one fails the test (kvsd's log saved next to the SDK's in
+        its kept run directory), a passing one has its run directory removed (unless
+        KVS_INTEROP_KEEP=1). Returns the check."""
         if not check.ok:
             with open(os.path.join(run.run_dir, "kvsd.log"), "w") as f:
                 f.write(self.kvsd.log())

@@ -75,6 +75,13 @@ def put_media_protocols(kvsd_lines):
     return out
 
 
+def listed_fragments(kvsd, stream):
+    """Every fragment ListFragments lists for the stream (all pages), by producer timestamp then
+    fragment number. Raises ReadError or OSError."""
+    listed = kvsd.read_client().list_fragments(stream)
+    return sorted(listed, key=lambda f: (epoch_ms(f["ProducerTimestamp"]), int(f["FragmentNumber"])))
+
+
 def check_upload(run, kvsd, stream=None, expect_sessions=1, expect_protocol=None, kvsd_lines=None):
     """Applies the interop acceptance test to a finished SDK run against kvsd:
       1. the program exited 0, within run.budget_s;
@@ -147,13 +154,11 @@ def check_upload(run, kvsd, stream=None, expect_sessions=1, expect_protocol=None
             c.failures.append(f"no PERSISTED ACK reached the SDK for {len(missing)} of {len(c.expected)} fragments: "
                               f"timecodes {missing[:10]}")
     scale_ms = c.dumps.timecode_scale / 1e6
-    client = kvsd.read_client()
     try:
-        listed = client.list_fragments(stream)
+        c.listed = listed_fragments(kvsd, stream)
     except (ReadError, OSError) as e:
         c.failures.append(f"ListFragments failed: {e}")
         return c
-    c.listed = sorted(listed, key=lambda f: (epoch_ms(f["ProducerTimestamp"]), int(f["FragmentNumber"])))
     if len(c.listed) != len(c.expected):
         c.failures.append(f"ListFragments lists {len(c.listed)} fragments, the SDK sent {len(c.expected)}: producer "
                           f"ms {[epoch_ms(f['ProducerTimestamp']) for f in c.listed]} vs Cluster timecodes "
@@ -167,7 +172,7 @@ def check_upload(run, kvsd, stream=None, expect_sessions=1, expect_protocol=None
     if not c.listed:
         return c
     try:
-        body = client.get_media_for_fragment_list(stream, [f["FragmentNumber"] for f in c.listed])
+        body = kvsd.read_client().get_media_for_fragment_list(stream, [f["FragmentNumber"] for f in c.listed])
     except (ReadError, OSError) as e:
         c.failures.append(f"GetMediaForFragmentList failed: {e}")
         return c
