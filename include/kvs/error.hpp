@@ -31,6 +31,7 @@ enum class errc {
   not_supported,               // NotSupportedException 400 (KVS features kvsd does not offer)
   payload_too_large,           // SerializationException 413
   serialization,               // SerializationException 400 (body is not the JSON the operation takes)
+  request_timeout,             // RequestTimeoutException 408 (a body did not arrive in time)
   service_unavailable,         // ServiceUnavailable 503 (shutting down, overloaded)
   internal,                    // InternalFailure 500
 };

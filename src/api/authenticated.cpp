@@ -1,5 +1,7 @@
 #include "api/authenticated.hpp"
 
+#include "api/coroutine_frames_warning.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/error.hpp>
@@ -39,17 +41,34 @@ std::string client_message(const auth::AuthResult& r) {
   return m;
 }
 
+asio::awaitable<void> refuse(const http::Request& req, http::ResponseWriter& w, const auth::AuthResult& r) {
+  spdlog::info("auth failed: {} {} id={} key={} reason={}: {}", req.method, req.path, req.request_id,
+               r.access_key_id.empty() ? "-" : r.access_key_id, auth::to_string(r.failure), r.message);
+  const kvs::Error e{auth::to_errc(r.failure), client_message(r)};
+  co_await http::send_error(w, e);
+}
+
 asio::awaitable<void> guarded(const AuthContext& ctx, std::shared_ptr<const AuthenticatedHandler> inner,
                               BodyHashMode mode, http::Request& req, http::ResponseWriter& w) {
   Authenticated a;
   std::string payload_hash(auth::kEmptySha256Hex);
+  if (ctx.enabled && mode == BodyHashMode::buffer_json) {
+    // Before the body: refuse what needs no body to refuse.
+    const auto early = auth::check_credentials(to_signed_request(req, {}), *ctx.store, ctx.now(), ctx.options);
+    if (!early.ok) {
+      co_await refuse(req, w, early);
+      co_return;
+    }
+  }
   if (mode == BodyHashMode::buffer_json) {
-    const auto read = co_await req.read_all(a.body, ctx.max_json_body);
+    const auto read = co_await req.read_all(a.body, ctx.max_json_body, ctx.json_body_timeout);
     if (read.ec) {
       kvs::Error e;
       if (read.ec == asio::error::message_size) {
         e = kvs::Error{kvs::errc::payload_too_large,
                        "request body exceeds " + std::to_string(ctx.max_json_body) + " bytes"};
+      } else if (read.ec == asio::error::timed_out) {
+        e = kvs::Error{kvs::errc::request_timeout, "the request body did not arrive in time"};
       } else {
         e = kvs::Error{kvs::errc::serialization, "request body could not be read: " + read.ec.message()};
       }
@@ -62,16 +81,19 @@ asio::awaitable<void> guarded(const AuthContext& ctx, std::shared_ptr<const Auth
     const auto signed_req = to_signed_request(req, std::move(payload_hash));
     const auto now = ctx.now();
     auth::AuthResult r = auth::verify(signed_req, *ctx.store, now, ctx.options);
+    if (r.ok && mode == BodyHashMode::buffer_json && !r.presigned && r.signed_payload_sha256 == auth::kUnsignedPayload) {
+      r.ok = false;
+      r.failure = auth::AuthFailure::signature_mismatch;
+      r.message = "UNSIGNED-PAYLOAD is not accepted for this operation: sign the SHA-256 of the request body";
+    }
     if (!r.ok) {
-      spdlog::info("auth failed: {} {} id={} key={} reason={}: {}", req.method, req.path, req.request_id,
-                   r.access_key_id.empty() ? "-" : r.access_key_id, auth::to_string(r.failure), r.message);
-      const kvs::Error e{auth::to_errc(r.failure), client_message(r)};
-      co_await http::send_error(w, e);
+      co_await refuse(req, w, r);
       co_return;
     }
     a.access_key_id = std::move(r.access_key_id);
     a.region = std::move(r.region);
   }
+  if (req.connection && req.connection->authenticated) req.connection->authenticated->store(true);
   co_await (*inner)(req, w, a);
 }
 

@@ -4,8 +4,14 @@
 // (403 MissingAuthenticationToken / SignatureDoesNotMatch / RequestExpired, ...).
 //
 // Two body modes:
-// - buffer_json: the whole body (at most AuthContext::max_json_body bytes, else 413) is read
-//   first, its SHA-256 is the signed payload hash, and the inner handler gets the body.
+// - buffer_json: the whole body (at most AuthContext::max_json_body bytes, else 413; within
+//   json_body_timeout, else 408) is read first, its SHA-256 is the signed payload hash, and the
+//   inner handler gets the body. A header signature must cover that hash: UNSIGNED-PAYLOAD is
+//   refused (403), as AWS does for this service.
+//
+// In both modes what can be checked without the body (auth::check_credentials: the form, scope,
+// time and access key) is checked before any body byte is read, and a body declared larger than
+// the cap is refused unread: a client without credentials cannot make the server wait for a body.
 // - empty_payload: for streamed bodies (PutMedia): the signature is checked with the hash of the
 //   empty string, as the C producer signs it, before any body byte is read; the inner handler
 //   then reads the body itself from req.body. The streamed bytes are not covered by the signature.
@@ -29,7 +35,8 @@ struct AuthContext {
   bool enabled = true;  // false: auth none, every request passes
   std::shared_ptr<const auth::CredentialStore> store;
   auth::VerifyOptions options;  // options.region empty: any region accepted
-  std::size_t max_json_body = 1 << 20;
+  std::size_t max_json_body = 256 * 1024;                 // limits.json_body_bytes; over: 413
+  std::chrono::milliseconds json_body_timeout{20'000};  // timeouts.body_seconds; over: 408
   // The clock; tests may replace it.
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };

@@ -50,6 +50,7 @@ PutMediaMetrics::PutMediaMetrics(obs::Registry& registry)
 
 namespace {
 
+constexpr int kErrorStreamRead = 4000;
 constexpr int kErrorStreamNotActive = 4008;
 constexpr int kErrorArchival = 5001;
 constexpr int kErrorInternal = 5000;
@@ -124,15 +125,22 @@ class Upload {
       auto r = co_await req.body->read_some(std::as_writable_bytes(into));
       if (r.ec) {
         // Reset, stall timeout or broken framing: the open fragment is incomplete and dropped
-        // (the producer replays it on its next connection).
+        // (the producer replays it on its next connection). The producer is told (4000) when
+        // it can still hear it: after a stall or bad framing the response is still open.
         spdlog::info("putMedia {}: body ended abnormally after {} bytes: {}", stream_.stream_name,
                      parser_.bytes_consumed(), r.ec.message());
+        fail(kErrorStreamRead, "the body could not be read: " + r.ec.message());
         break;
       }
       if (r.bytes == 0) {
         auto err = parser_.finish();
         co_await handle_events();
-        if (err) fail_with(*err);
+        if (err) {
+          fail_with(*err);
+        } else if (parser_.ended_inside_element()) {
+          // A cut body (a clean end comes after whole frames): the open fragment is not stored.
+          fail(static_cast<int>(media::IngestErrorId::invalid_mkv), "the body ended inside an element");
+        }
         break;
       }
       body_.filled(r.bytes);
@@ -394,18 +402,20 @@ class Upload {
         metrics->persist_seconds.with({}).observe(std::chrono::duration<double>(Clock::now() - started).count());
     }
     if (!r.ok) spdlog::error("putMedia {}: fragment {} not persisted: {}", stream_name, number, r.message);
-    flush_persisted(st, retains);
+    flush_persisted(st, retains, metrics);
     st.reader_wake.notify();
   }
 
   // Sends PERSISTED (or ERROR 5001) for completed fragments at the head of the queue, in order.
-  static void flush_persisted(SessionState& st, bool retains) {
+  // Every fragment that got RECEIVED gets one of them, also after an ERROR: the producer learns
+  // the truth about each (docs/api-compat.md, "PutMedia end of session").
+  static void flush_persisted(SessionState& st, bool retains, PutMediaMetrics* metrics) {
     while (!st.pending.empty() && st.pending.front().done) {
       auto p = std::move(st.pending.front());
       st.pending.pop_front();
-      if (st.failed) continue;  // after an ERROR nothing more is acknowledged
       if (p.failed) {
         st.queue(Ack{AckType::error, p.cluster_timecode, p.fragment_number, kErrorArchival});
+        if (metrics) metrics->errors.with({std::to_string(kErrorArchival)}).inc();
         st.failed = true;
       } else if (retains) {
         st.queue(Ack{AckType::persisted, p.cluster_timecode, p.fragment_number, 0});

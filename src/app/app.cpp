@@ -113,7 +113,7 @@ struct App::Impl {
     std::signal(SIGPIPE, SIG_IGN);
     fs::create_directories(config.data_dir);
     setup_auth();
-    api::add_ops_routes(router, registry);
+    api::add_ops_routes(router, registry, config.metrics_token);
     setup_control_plane();
     setup_ingest();
 
@@ -248,6 +248,8 @@ struct App::Impl {
   }
 
   void setup_auth() {
+    auth.max_json_body = config.limits.json_body_bytes;
+    auth.json_body_timeout = config.limits.body_timeout;
     if (config.auth == "none") {
       auth.enabled = false;
       spdlog::warn("auth none: requests are NOT authenticated; anyone who can reach the listeners can use the API");

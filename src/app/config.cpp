@@ -110,6 +110,14 @@ const std::vector<Key>& keys() {
       {"limits.header_bytes", "max bytes of a request head (default 16384)", count(&http::Limits::header_bytes)},
       {"limits.header_count", "max header fields per request (default 100)", count(&http::Limits::header_count)},
       {"limits.max_connections", "max open connections (default 10000)", count(&http::Limits::max_connections)},
+      {"limits.max_connections_per_address", "max open connections from one address, 0: no limit (default 2000)",
+       count(&http::Limits::max_connections_per_address)},
+      {"limits.json_body_bytes", "max bytes of a signed JSON request body (default 262144)",
+       count(&http::Limits::json_body_bytes)},
+      {"limits.body_min_rate", "bytes per second a request body must average while awaited (default 256)",
+       [](Config& c, const std::string& v) {
+         c.limits.body_min_rate = static_cast<std::uint64_t>(parse_number("", v));
+       }},
       {"limits.h2_max_concurrent_streams", "HTTP/2 streams per connection (default 128)",
        [](Config& c, const std::string& v) {
          c.limits.h2_max_concurrent_streams = static_cast<std::uint32_t>(parse_number("", v));
@@ -122,8 +130,13 @@ const std::vector<Key>& keys() {
        seconds(&http::Limits::idle_timeout)},
       {"timeouts.header_seconds", "time allowed to send a request head (default 10)",
        seconds(&http::Limits::header_timeout)},
-      {"timeouts.body_stall_seconds", "a request body read with no new byte for this long fails (default 30)",
+      {"timeouts.body_stall_seconds",
+       "each this long spent awaiting a request body must bring limits.body_min_rate bytes/s (default 30)",
        seconds(&http::Limits::body_stall_timeout)},
+      {"timeouts.body_seconds", "time allowed for a body read whole (signed JSON calls); over: 408 (default 20)",
+       seconds(&http::Limits::body_timeout)},
+      {"timeouts.linger_seconds", "draining unread request bytes before closing a connection (default 5)",
+       seconds(&http::Limits::linger_timeout)},
       {"timeouts.write_stall_seconds", "a response write with no byte accepted for this long fails (default 30)",
        seconds(&http::Limits::write_stall_timeout)},
       {"timeouts.tls_handshake_seconds", "time allowed for the TLS handshake (default 10)",
@@ -180,6 +193,8 @@ const std::vector<Key>& keys() {
        "segment files are written with O_DIRECT, bypassing the page cache (buffered where the file system "
        "refuses it) (default true)",
        [](Config& c, const std::string& v) { c.storage_direct_io = parse_bool(v); }},
+      {"metrics.token", "when set, GET /metrics needs Authorization: Bearer <token> (also KVSD_METRICS_TOKEN)",
+       string(&Config::metrics_token)},
       {"shutdown.grace_seconds", "on SIGTERM/SIGINT, time in-flight exchanges get to finish (default 10)",
        [](Config& c, const std::string& v) {
          c.shutdown_grace = std::chrono::milliseconds(static_cast<long long>(parse_number("", v) * 1000.0));

@@ -31,6 +31,7 @@ struct Config {
   unsigned threads = 0;    // I/O threads; 0: one per core
   http::Limits limits;
   std::chrono::milliseconds shutdown_grace{10'000};
+  std::string metrics_token;  // metrics.token: empty, /metrics is open
   // Authentication: "sigv4" (every KVS API call must be signed) or "none" (development only).
   std::string auth = "sigv4";
   bool auth_check_region = false;  // reject a signature scoped to another region than `region`

@@ -334,8 +334,11 @@ std::string compute_signature(std::string_view secret, std::string_view date8, s
   return to_hex(hmac_sha256(derive_signing_key(secret, date8, region, service), sts));
 }
 
-AuthResult verify(const SignedRequest& req, const CredentialStore& store, std::chrono::system_clock::time_point now,
-                  const VerifyOptions& options) {
+namespace {
+
+// verify(), or with `credentials_only` its first four steps (check_credentials).
+AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store, std::chrono::system_clock::time_point now,
+                        const VerifyOptions& options, bool credentials_only) {
   AuthResult r;
   auto fail = [&r](AuthFailure f, std::string message) {
     r.ok = false;
@@ -413,6 +416,10 @@ AuthResult verify(const SignedRequest& req, const CredentialStore& store, std::c
   // 4. The secret.
   std::optional<std::string> secret = store.secret_for(r.access_key_id);
   if (!secret) return fail(AuthFailure::unknown_key, "unknown access key id '" + r.access_key_id + "'");
+  if (credentials_only) {
+    r.ok = true;
+    return r;
+  }
 
   // 5. Signed headers and their canonical values; 6. payload hash candidates.
   std::vector<HeaderLine> lines;
@@ -449,6 +456,18 @@ AuthResult verify(const SignedRequest& req, const CredentialStore& store, std::c
   return fail(AuthFailure::signature_mismatch,
               "The request signature we calculated does not match the signature you provided. Check your AWS "
               "Secret Access Key and signing method.");
+}
+
+}  // namespace
+
+AuthResult verify(const SignedRequest& req, const CredentialStore& store, std::chrono::system_clock::time_point now,
+                  const VerifyOptions& options) {
+  return verify_steps(req, store, now, options, false);
+}
+
+AuthResult check_credentials(const SignedRequest& req, const CredentialStore& store,
+                             std::chrono::system_clock::time_point now, const VerifyOptions& options) {
+  return verify_steps(req, store, now, options, true);
 }
 
 }  // namespace kvsd::auth

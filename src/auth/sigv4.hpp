@@ -109,6 +109,14 @@ inline constexpr std::chrono::seconds kMaxPresignedExpiry{604800};
 AuthResult verify(const SignedRequest& req, const CredentialStore& store, std::chrono::system_clock::time_point now,
                   const VerifyOptions& options);
 
+// What verify() checks before it needs the payload: the form and its parameters, the credential
+// scope, the time and that the access key is known. ok does not mean the request is authentic
+// (the signature is not checked); a failure means verify() would fail the same way. The HTTP edge
+// calls it before reading a body, so that an unauthenticated client cannot hold a connection
+// open with a slow body.
+AuthResult check_credentials(const SignedRequest& req, const CredentialStore& store,
+                             std::chrono::system_clock::time_point now, const VerifyOptions& options);
+
 // Building blocks shared with signers and tests.
 // The SigV4 string to sign: algorithm, X-Amz-Date, scope, hex sha256 of the canonical request.
 std::string string_to_sign(std::string_view amz_date, std::string_view scope, std::string_view canonical_request);

@@ -55,6 +55,8 @@ AwsErrorShape aws_shape(kvs::errc code) noexcept {
       return {413, "SerializationException"};
     case errc::serialization:
       return {400, "SerializationException"};
+    case errc::request_timeout:
+      return {408, "RequestTimeoutException"};
     case errc::service_unavailable:
       return {503, "ServiceUnavailableException"};
     case errc::internal:

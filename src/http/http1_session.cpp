@@ -6,6 +6,8 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,10 +23,13 @@
 #include <boost/beast/http/status.hpp>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "http/async_event.hpp"
+#include "http/body_pace.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/dispatcher.hpp"
 #include "obs/http_metrics.hpp"
@@ -37,18 +42,54 @@ namespace bhttp = boost::beast::http;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// The most of an unread request body read and dropped to keep the connection for another request.
+constexpr std::uint64_t kDrainLimit = 64 * 1024;
 
 namespace {
 
 // What the connection is doing, for the watchdog that enforces the timeouts. Strand-local.
 struct Activity {
-  enum class Phase { idle, header, exchange } phase = Phase::idle;
+  enum class Phase { idle, header, exchange, linger } phase = Phase::idle;
   Clock::time_point phase_since = Clock::now();
-  bool body_read_pending = false;
-  Clock::time_point last_body_progress{};
   bool write_pending = false;
   Clock::time_point last_write_progress{};
   bool closed = false;
+
+  // The request body: its pace (BodyPace) and deadline. A read pending past a window that fell
+  // short, or past the deadline, is cancelled and fails with timed_out, so the handler can still
+  // answer (PutMedia's ERROR 4000, a 408).
+  std::optional<BodyPace> body_pace;  // set for each request by the body source
+  std::optional<Clock::time_point> body_deadline;
+  const char* body_failure = nullptr;  // set when the body failed (a read was cancelled)
+  // Bound to each body read only: cancelling it leaves response writes (ACKs) running.
+  asio::cancellation_signal body_cancel;
+
+  void reset_body(const Limits& l) {
+    body_pace.emplace(l.body_stall_timeout, l.body_min_rate);
+    body_deadline.reset();
+    body_failure = nullptr;
+  }
+  void body_read_begins() { body_pace->wait_begins(Clock::now()); }
+  // Accounts a read that brought `n` bytes; returns why the body fails, or nullptr.
+  const char* body_read_ends(std::size_t n) {
+    const auto now = Clock::now();
+    const bool paced = body_pace->wait_ends(now, n);
+    if (body_failure != nullptr) return body_failure;
+    if (body_deadline && now >= *body_deadline) return body_failure = "body_deadline";
+    if (!paced) return body_failure = "body_stall";
+    return nullptr;
+  }
+  // For the watchdog: why a pending body read must be cancelled now, or nullptr (and the next
+  // time to look, lowered into `next`).
+  const char* check_pending_body(Clock::time_point now, Clock::time_point& next) {
+    if (!body_pace || !body_pace->waiting() || body_failure != nullptr) return nullptr;
+    if (body_deadline) {
+      if (*body_deadline <= now) return body_failure = "body_deadline";
+      next = std::min(next, *body_deadline);
+    }
+    if (!body_pace->check_waiting(now, next)) return body_failure = "body_stall";
+    return nullptr;
+  }
 };
 
 struct Watchdog {
@@ -59,16 +100,15 @@ struct Watchdog {
 
   static const char* check(const Activity& a, const Limits& l, Clock::time_point now, Clock::time_point& next) {
     next = now + kTick;
-    auto due = [&](Clock::time_point since, std::chrono::milliseconds limit) {
-      const auto deadline = since + limit;
+    auto due = [&](Clock::time_point deadline) {
       if (deadline <= now) return true;
       next = std::min(next, deadline);
       return false;
     };
-    if (a.phase == Activity::Phase::idle && due(a.phase_since, l.idle_timeout)) return "idle";
-    if (a.phase == Activity::Phase::header && due(a.phase_since, l.header_timeout)) return "header";
-    if (a.body_read_pending && due(a.last_body_progress, l.body_stall_timeout)) return "body_stall";
-    if (a.write_pending && due(a.last_write_progress, l.write_stall_timeout)) return "write_stall";
+    if (a.phase == Activity::Phase::idle && due(a.phase_since + l.idle_timeout)) return "idle";
+    if (a.phase == Activity::Phase::header && due(a.phase_since + l.header_timeout)) return "header";
+    if (a.phase == Activity::Phase::linger && due(a.phase_since + l.linger_timeout)) return "linger";
+    if (a.write_pending && due(a.last_write_progress + l.write_stall_timeout)) return "write_stall";
     return nullptr;
   }
 };
@@ -109,7 +149,9 @@ class Http1BodySource final : public BodySource {
  public:
   Http1BodySource(Stream& s, beast::flat_buffer& b, bhttp::request_parser<bhttp::buffer_body>& p, Activity& a,
                   SessionContext& ctx)
-      : stream_(s), buffer_(b), parser_(p), act_(a), ctx_(ctx), chunked_(p.chunked()) {}
+      : stream_(s), buffer_(b), parser_(p), act_(a), ctx_(ctx), chunked_(p.chunked()) {
+    act_.reset_body(ctx.limits);
+  }
 
   asio::awaitable<BodyRead> read_some(std::span<std::byte> buf) override {
     if (failed_) co_return BodyRead{0, failed_};
@@ -119,12 +161,10 @@ class Http1BodySource final : public BodySource {
       body.data = buf.data();
       body.size = buf.size();
       body.more = true;
-      act_.body_read_pending = true;
-      act_.last_body_progress = Clock::now();
-      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
-      act_.body_read_pending = false;
-      ctx_.metrics.bytes_received.inc(n);
+      act_.body_read_begins();
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, cancellable());
       const std::size_t got = buf.size() - parser_.get().body().size;
+      if (auto ended = read_ended(n)) co_return BodyRead{0, ended};
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) co_return BodyRead{0, fail(ec)};
       if (got > 0) co_return BodyRead{got, {}};
@@ -132,13 +172,47 @@ class Http1BodySource final : public BodySource {
     co_return BodyRead{0, {}};
   }
 
+  void set_deadline(Clock::time_point deadline) override { act_.body_deadline = deadline; }
+
+  [[nodiscard]] std::optional<std::uint64_t> declared_length() const override {
+    if (chunked_) return std::nullopt;
+    const auto n = parser_.content_length();
+    return n ? std::optional<std::uint64_t>(*n) : std::optional<std::uint64_t>(0);
+  }
+
   // The body has been read to its end, so the connection is positioned at the next request.
-  [[nodiscard]] bool complete() const { return chunked_ ? chunks_.done() : parser_.is_done(); }
+  [[nodiscard]] bool complete() const { return chunked_ ? chunks_.done() && !failed_ : parser_.is_done(); }
+
+  // Whether the connection must close after the response: what is left of the body is more
+  // than drain_body() reads, or it failed. (A chunked body's rest is unknown: it is tried.)
+  [[nodiscard]] bool undrainable() const {
+    if (complete()) return false;
+    if (failed_) return true;
+    if (chunked_) return false;
+    const auto left = parser_.content_length_remaining();
+    return left && *left > kDrainLimit;
+  }
 
  private:
   error_code fail(error_code ec) {
     failed_ = ec == bhttp::error::end_of_stream || ec == asio::error::eof ? asio::error::connection_reset : ec;
     return failed_;
+  }
+
+  // After each socket read: counts the bytes, and fails the body (timed_out) when the watchdog
+  // cancelled the read or the bytes came too slowly (Activity::body_read_ends).
+  // The completion token of body reads: the watchdog can cancel them alone (Activity::body_cancel).
+  auto cancellable() { return asio::bind_cancellation_slot(act_.body_cancel.slot(), kTuple); }
+
+  // Framing bytes count as arrivals too: the rule is about how fast the client sends.
+  error_code read_ended(std::size_t socket_bytes) {
+    ctx_.metrics.bytes_received.inc(socket_bytes);
+    if (const char* why = act_.body_read_ends(socket_bytes)) {
+      spdlog::debug("http1 {}:{} body failed: {} timeout", ctx_.info->remote_address, ctx_.info->remote_port, why);
+      failed_ = asio::error::timed_out;
+      return failed_;
+    }
+    return {};
   }
 
   // Chunked bodies bypass Beast's body parser: buffered bytes go through the decoder, and the
@@ -163,13 +237,11 @@ class Http1BodySource final : public BodySource {
         if (!step.data.empty()) co_return BodyRead{step.data.size(), {}};
         if (step.consumed > 0) continue;
       }
-      act_.body_read_pending = true;
-      act_.last_body_progress = Clock::now();
+      act_.body_read_begins();
       const bool small_chunks = chunks_.chunk_size() <= kGatherChunkBytes && buf.size() >= kFramingRead;
       if (small_chunks && (!chunks_.in_data() || chunks_.data_remaining() < buf.size())) {
-        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), buf.size()), kTuple);
-        act_.body_read_pending = false;
-        ctx_.metrics.bytes_received.inc(n);
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), buf.size()), cancellable());
+        if (auto ended = read_ended(n)) co_return BodyRead{0, ended};
         if (ec) co_return BodyRead{0, fail(ec)};
         const std::size_t data = gather_chunks(std::span(reinterpret_cast<std::uint8_t*>(buf.data()), n));
         if (data > 0) co_return BodyRead{data, {}};
@@ -177,16 +249,14 @@ class Http1BodySource final : public BodySource {
       }
       if (chunks_.in_data()) {
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), chunks_.data_remaining()));
-        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), want), kTuple);
-        act_.body_read_pending = false;
-        ctx_.metrics.bytes_received.inc(n);
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), want), cancellable());
+        if (auto ended = read_ended(n)) co_return BodyRead{0, ended};
         if (ec) co_return BodyRead{0, fail(ec)};
         chunks_.data_read(n);
         co_return BodyRead{n, {}};
       }
-      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFramingRead), kTuple);
-      act_.body_read_pending = false;
-      ctx_.metrics.bytes_received.inc(n);
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFramingRead), cancellable());
+      if (auto ended = read_ended(n)) co_return BodyRead{0, ended};
       if (ec) co_return BodyRead{0, fail(ec)};
       buffer_.commit(n);
     }
@@ -251,8 +321,15 @@ const char* reason(unsigned status) {
 template <class Stream>
 class Http1ResponseWriter final : public ResponseWriter {
  public:
-  Http1ResponseWriter(Stream& s, Activity& a, SessionContext& ctx, bool keep_alive, bool head)
-      : stream_(s), act_(a), ctx_(ctx), keep_alive_(keep_alive), head_request_(head) {}
+  // `must_close`: asked when the head is formatted; true makes this the connection's last response.
+  Http1ResponseWriter(Stream& s, Activity& a, SessionContext& ctx, bool keep_alive, bool head,
+                      std::function<bool()> must_close)
+      : stream_(s),
+        act_(a),
+        ctx_(ctx),
+        keep_alive_(keep_alive),
+        head_request_(head),
+        must_close_(std::move(must_close)) {}
 
   // Whether the connection may carry another request after this response.
   [[nodiscard]] bool reusable() const noexcept { return keep_alive_; }
@@ -359,7 +436,7 @@ class Http1ResponseWriter final : public ResponseWriter {
       h += "\r\n";
     }
     if (!has_length && !no_body(status)) h += "transfer-encoding: chunked\r\n";
-    if (!keep_alive_ || ctx_.draining) {
+    if (!keep_alive_ || ctx_.draining || must_close_()) {
       keep_alive_ = false;
       h += "connection: close\r\n";
     }
@@ -372,15 +449,17 @@ class Http1ResponseWriter final : public ResponseWriter {
   SessionContext& ctx_;
   bool keep_alive_;
   bool head_request_;
+  std::function<bool()> must_close_;
   bool chunked_ = false;
   std::string head_;
   std::string chunk_line_;
 };
 
-// Reads and discards what is left of a request body, up to kDrainLimit bytes.
+// Reads and discards what is left of a request body, up to kDrainLimit bytes, within
+// limits.linger_timeout.
 template <class Body>
-asio::awaitable<bool> drain_body(Body& body) {
-  static constexpr std::size_t kDrainLimit = 64 * 1024;
+asio::awaitable<bool> drain_body(Body& body, const Limits& limits) {
+  body.set_deadline(Clock::now() + limits.linger_timeout);
   std::array<std::byte, 16 * 1024> scratch{};
   std::size_t drained = 0;
   while (drained <= kDrainLimit) {
@@ -412,6 +491,52 @@ asio::awaitable<void> reject(Stream& stream, Activity& act, SessionContext& ctx,
                ctx.info->remote_address);
 }
 
+
+// RFC 9112 6.1: a request's framing is either a Content-Length or exactly `chunked`; anything
+// else (another coding, a list, both headers) could be read differently by a proxy in front, so
+// it is refused (400, close) instead of guessed at.
+const char* framing_problem(const bhttp::request_parser<bhttp::buffer_body>& p) {
+  const auto& msg = p.get();
+  std::size_t te_fields = 0;
+  bool te_chunked = false;
+  for (const auto& f : msg) {
+    if (f.name() != bhttp::field::transfer_encoding) continue;
+    ++te_fields;
+    std::string_view v = f.value();
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    te_chunked = iequals(v, "chunked");
+  }
+  if (te_fields == 0) return nullptr;
+  if (te_fields > 1 || !te_chunked) return "Transfer-Encoding other than a single chunked coding";
+  if (msg.find(bhttp::field::content_length) != msg.end()) return "both Transfer-Encoding and Content-Length";
+  return nullptr;
+}
+
+// Lingering close: the response is out, but the client may still be sending (a body the server
+// stopped reading). Closing with unread bytes makes the kernel send a reset, which destroys the
+// response bytes the client has not read yet (a PutMedia's last ACKs). So the write side is shut
+// (the client sees the end), and what arrives is read and dropped until the client closes, or
+// limits.linger_timeout passes (the watchdog then closes the socket).
+template <class Stream>
+asio::awaitable<void> linger(Stream& stream, Activity& act, AsyncEvent& wake, SessionContext& ctx) {
+  error_code ignored;
+  beast::get_lowest_layer(stream).shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  act.phase = Activity::Phase::linger;
+  act.phase_since = Clock::now();
+  wake.notify();
+  std::array<std::byte, 16 * 1024> scratch{};
+  std::uint64_t dropped = 0;
+  for (;;) {
+    auto [ec, n] = co_await beast::get_lowest_layer(stream).async_read_some(asio::buffer(scratch), kTuple);
+    dropped += n;
+    if (ec) break;
+  }
+  ctx.metrics.bytes_received.inc(dropped);
+  if (dropped > 0) spdlog::debug("http1 {}:{} lingering close dropped {} bytes", ctx.info->remote_address,
+                                 ctx.info->remote_port, dropped);
+}
+
 }  // namespace
 
 template <class Stream>
@@ -420,18 +545,25 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
   auto act = std::make_shared<Activity>();
   auto wake = std::make_shared<AsyncEvent>(ex);
 
-  // Watchdog: closes the socket when a timeout passes; every pending operation then fails.
+  // Watchdog: closes the socket when a connection timeout passes (every pending operation then
+  // fails), and cancels a body read that is too slow (the read fails with timed_out and the
+  // handler still answers; the connection closes after that exchange).
   asio::co_spawn(
       ex,
       [&stream, act, wake, &ctx]() -> asio::awaitable<void> {
         while (!act->closed) {
           Clock::time_point next;
-          if (const char* why = Watchdog::check(*act, ctx.limits, Clock::now(), next)) {
+          const auto now = Clock::now();
+          if (const char* why = Watchdog::check(*act, ctx.limits, now, next)) {
             spdlog::debug("http1 {}:{} closed: {} timeout", ctx.info->remote_address, ctx.info->remote_port, why);
             ctx.metrics.timeouts_total.with({why}).inc();
             act->closed = true;
             close_stream(stream);
             co_return;
+          }
+          if (const char* why = act->check_pending_body(now, next)) {
+            ctx.metrics.timeouts_total.with({why}).inc();
+            act->body_cancel.emit(asio::cancellation_type::terminal);
           }
           co_await wake->wait_until(next);
         }
@@ -445,6 +577,7 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     }
   };
 
+  bool lingering = false;  // the last response went out with request bytes possibly unread
   while (!ctx.draining && !act->closed) {
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(ctx.limits.header_bytes));
@@ -468,6 +601,7 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     ctx.metrics.bytes_received.inc(n);
     if (ec == bhttp::error::header_limit) {
       co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "request header exceeds the limit");
+      lingering = true;
       break;
     }
     if (ec) {
@@ -475,12 +609,19 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
           ec != asio::error::bad_descriptor && ec != asio::error::connection_reset) {
         const std::string why = "malformed request: " + ec.message();
         co_await reject(stream, *act, ctx, 400, "BadRequest", why);
+        lingering = true;
       }
       break;
     }
     const auto& msg = parser.get();
     if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) > ctx.limits.header_count) {
       co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "too many header fields");
+      lingering = true;
+      break;
+    }
+    if (const char* problem = framing_problem(parser)) {
+      co_await reject(stream, *act, ctx, 400, "BadRequest", std::string("malformed request: ") + problem);
+      lingering = true;
       break;
     }
 
@@ -504,16 +645,25 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     Http1BodySource<Stream> body(stream, buffer, parser, *act, ctx);
     req.body = &body;
     Http1ResponseWriter<Stream> writer(stream, *act, ctx, msg.keep_alive() && msg.version() == 11,
-                                       req.method == "HEAD");
+                                       req.method == "HEAD", [&body] { return body.undrainable(); });
     co_await ctx.dispatcher.dispatch(req, writer);
 
     // The connection can carry another request only if both messages ended cleanly. A small
     // unread request body (an error answered before the handler read it) is drained so the
-    // client's next request on this connection still works; a large one closes the connection.
-    if (!writer.finished() || !writer.reusable()) break;
-    if (!body.complete() && !co_await drain_body(body)) break;
+    // client's next request on this connection still works; a large one closes the connection,
+    // lingering so that the response reaches the client.
+    if (!writer.finished()) break;
+    if (!writer.reusable()) {
+      lingering = !body.complete();
+      break;
+    }
+    if (!body.complete() && !co_await drain_body(body, ctx.limits)) {
+      lingering = true;
+      break;
+    }
   }
 
+  if (lingering && !act->closed) co_await linger(stream, *act, *wake, ctx);
   act->closed = true;
   wake->notify();
   close_stream(stream);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
+#include <charconv>
 #include <cstring>
 
 #include "http/http2_connection.hpp"
@@ -55,31 +56,59 @@ void ByteQueue::clear() noexcept {
 
 // --- Http2BodySource -------------------------------------------------------------------------
 
+Http2BodySource::Http2BodySource(Http2Connection& conn, Http2Stream& stream)
+    : conn_(conn),
+      st_(stream),
+      pace_(conn.context().limits.body_stall_timeout, conn.context().limits.body_min_rate) {}
+
 asio::awaitable<BodyRead> Http2BodySource::read_some(std::span<std::byte> buf) {
+  using Clock = Http2Stream::Clock;
   if (buf.empty()) co_return BodyRead{0, asio::error::invalid_argument};
-  SessionContext& ctx = conn_.context();
-  const auto deadline = Http2Stream::Clock::now() + ctx.limits.body_stall_timeout;
+  if (failed_) co_return BodyRead{0, failed_};
+  pace_.wait_begins(Clock::now());
   for (;;) {
     if (st_.error) {
       conn_.discard_body(st_);
       co_return BodyRead{0, st_.error};
     }
+    const auto now = Clock::now();
+    if (deadline_ && now >= *deadline_) co_return BodyRead{0, fail("body_deadline")};
     if (!st_.body.empty()) {
       const std::size_t n = st_.body.take(buf.data(), buf.size());
       conn_.consume(st_, n);  // only now may the peer send more
+      if (!pace_.wait_ends(now, n)) co_return BodyRead{0, fail("body_stall")};
       co_return BodyRead{n, {}};
     }
-    if (st_.remote_ended) co_return BodyRead{0, {}};
-    if (conn_.closed() || st_.closed) co_return BodyRead{0, asio::error::connection_reset};
-    const bool woken = co_await st_.body_event.wait_until(deadline);
-    if (!woken && st_.body.empty() && !st_.remote_ended && !st_.error && !st_.closed && !conn_.closed()) {
-      spdlog::debug("h2 {}:{} stream {} reset: body_stall timeout", ctx.info->remote_address, ctx.info->remote_port,
-                    st_.id);
-      ctx.metrics.timeouts_total.with({"body_stall"}).inc();
-      conn_.reset_stream(st_, NGHTTP2_CANCEL, asio::error::timed_out);
-      co_return BodyRead{0, asio::error::timed_out};
+    if (st_.remote_ended) {
+      (void)pace_.wait_ends(now, 0);
+      co_return BodyRead{0, {}};
     }
+    if (conn_.closed() || st_.closed) co_return BodyRead{0, asio::error::connection_reset};
+    auto next = Clock::time_point::max();
+    if (!pace_.check_waiting(now, next)) co_return BodyRead{0, fail("body_stall")};
+    if (deadline_) next = std::min(next, *deadline_);
+    (void)co_await st_.body_event.wait_until(next);
   }
+}
+
+boost::system::error_code Http2BodySource::fail(const char* why) {
+  SessionContext& ctx = conn_.context();
+  spdlog::debug("h2 {}:{} stream {} body failed: {} timeout", ctx.info->remote_address, ctx.info->remote_port, st_.id,
+                why);
+  ctx.metrics.timeouts_total.with({why}).inc();
+  conn_.discard_body(st_);
+  failed_ = asio::error::timed_out;
+  return failed_;
+}
+
+std::optional<std::uint64_t> Http2BodySource::declared_length() const {
+  const auto v = st_.request.headers.get("content-length");
+  if (!v) return std::nullopt;
+  std::uint64_t n = 0;
+  const auto* end = v->data() + v->size();
+  const auto [p, ec] = std::from_chars(v->data(), end, n);
+  if (ec != std::errc{} || p != end) return std::nullopt;
+  return n;
 }
 
 // --- Http2ResponseWriter ---------------------------------------------------------------------

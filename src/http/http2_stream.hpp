@@ -13,11 +13,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "http/async_event.hpp"
+#include "http/body_pace.hpp"
 #include "http/request.hpp"
 #include "http/response_writer.hpp"
 
@@ -83,15 +85,26 @@ struct Http2Stream {
   boost::system::error_code error;  // once set the exchange is dead: reset, timeout, connection gone
 };
 
-// The request body of one stream. read_some waits at most limits.body_stall_timeout for a byte.
+// The request body of one stream. Time counts only while read_some waits for the client; each
+// limits.body_stall_timeout of waiting must bring limits.body_min_rate bytes per second, and a
+// deadline (set_deadline) bounds the whole body. A body that fails either way fails with
+// timed_out and its further DATA is dropped, but the stream stays open for the handler's answer
+// (PutMedia's ERROR 4000, a 408); the stream is reset (NO_ERROR) once the response has ended.
 class Http2BodySource final : public BodySource {
  public:
-  Http2BodySource(Http2Connection& conn, Http2Stream& stream) : conn_(conn), st_(stream) {}
+  Http2BodySource(Http2Connection& conn, Http2Stream& stream);
   boost::asio::awaitable<BodyRead> read_some(std::span<std::byte> buf) override;
+  void set_deadline(std::chrono::steady_clock::time_point deadline) override { deadline_ = deadline; }
+  [[nodiscard]] std::optional<std::uint64_t> declared_length() const override;
 
  private:
+  boost::system::error_code fail(const char* why);
+
   Http2Connection& conn_;
   Http2Stream& st_;
+  BodyPace pace_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  boost::system::error_code failed_;
 };
 
 // The response side of one stream. write() completes once the stream's unsent bytes fall below

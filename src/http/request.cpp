@@ -7,7 +7,12 @@ namespace kvsd::http {
 
 const char* to_string(Protocol p) noexcept { return p == Protocol::http2 ? "HTTP/2" : "HTTP/1.1"; }
 
-boost::asio::awaitable<BodyRead> Request::read_all(std::string& out, std::size_t max_bytes) {
+boost::asio::awaitable<BodyRead> Request::read_all(std::string& out, std::size_t max_bytes,
+                                                   std::chrono::milliseconds within) {
+  if (const auto declared = body->declared_length(); declared && *declared > max_bytes) {
+    co_return BodyRead{0, boost::asio::error::message_size};
+  }
+  body->set_deadline(std::chrono::steady_clock::now() + within);
   std::array<std::byte, 16 * 1024> chunk{};
   for (;;) {
     BodyRead r = co_await body->read_some(chunk);

@@ -4,7 +4,10 @@
 // strand and stay valid until the handler's coroutine returns.
 
 #include <boost/asio/awaitable.hpp>
+#include <atomic>
 #include <boost/system/error_code.hpp>
+#include <chrono>
+#include <optional>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,6 +28,10 @@ struct ConnectionInfo {
   std::uint16_t local_port = 0;
   std::string remote_address;  // numeric
   std::uint16_t remote_port = 0;
+  // Set (by the SigV4 guard) once a request on this connection proved it holds credentials: such
+  // a connection is never closed to make room for a new one (net::ConnectionTracker). Null when
+  // the connection is not tracked (tests).
+  std::shared_ptr<std::atomic<bool>> authenticated;
 };
 
 struct BodyRead {
@@ -40,6 +47,11 @@ class BodySource {
   // connection's strand. Bytes not yet read are not acknowledged to the sender (HTTP/2 window,
   // TCP receive window), so a slow reader slows the sender.
   virtual boost::asio::awaitable<BodyRead> read_some(std::span<std::byte> buf) = 0;
+  // Bounds the whole body's arrival: once `deadline` passes, reads fail with timed_out (and the
+  // connection cannot carry another request). For bodies read whole; streams (PutMedia) have none.
+  virtual void set_deadline(std::chrono::steady_clock::time_point deadline) = 0;
+  // The body's declared length (HTTP/1.1 Content-Length, HTTP/2 content-length), when known.
+  [[nodiscard]] virtual std::optional<std::uint64_t> declared_length() const = 0;
 };
 
 struct Request {
@@ -54,8 +66,11 @@ struct Request {
   BodySource* body = nullptr;  // never null while a handler runs
   std::string request_id;      // assigned by the dispatcher, echoed as x-amzn-RequestId
 
-  // Reads the whole body into a string. Fails with `message_size` when it exceeds `max_bytes`.
-  boost::asio::awaitable<BodyRead> read_all(std::string& out, std::size_t max_bytes);
+  // Reads the whole body into a string. Fails with `message_size` when it exceeds `max_bytes`
+  // (at once, unread, when its declared length does) and with `timed_out` when it has not all
+  // arrived within `within`.
+  boost::asio::awaitable<BodyRead> read_all(std::string& out, std::size_t max_bytes,
+                                            std::chrono::milliseconds within);
 };
 
 // Splits a raw target into path and query.

@@ -39,6 +39,7 @@ struct MkvIngestParser::Impl {
   bool copy_cluster;
   std::optional<IngestError> error;
   bool finished = false;
+  bool ended_inside_element = false;  // finish() found the body cut inside an element
 
   // Reading position.
   std::uint64_t pos = 0;            // body offset of the next byte to consume
@@ -572,9 +573,10 @@ struct MkvIngestParser::Impl {
     if (fragment_open && complete && (!cluster_active || timecode_parsed)) {
       close_fragment(false);
     } else {
-      fragment_open = false;  // truncated tail: dropped without error
+      fragment_open = false;  // the open fragment is not stored
       cluster_active = false;
       fragment = Fragment{};
+      ended_inside_element = !complete && pos > 0;
     }
     return error;
   }
@@ -588,6 +590,8 @@ MkvIngestParser::~MkvIngestParser() = default;
 std::optional<IngestError> MkvIngestParser::feed(std::span<const std::uint8_t> bytes) { return impl_->feed(bytes); }
 
 std::optional<IngestError> MkvIngestParser::finish() { return impl_->finish(); }
+
+bool MkvIngestParser::ended_inside_element() const noexcept { return impl_->ended_inside_element; }
 
 std::uint64_t MkvIngestParser::bytes_consumed() const noexcept { return impl_->pos; }
 

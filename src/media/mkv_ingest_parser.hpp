@@ -157,6 +157,9 @@ class MkvIngestParser {
   // (a truncated SimpleBlock or child is discarded with the whole open fragment, which is not an
   // error). Returns an error only for one found earlier.
   std::optional<IngestError> finish();
+  // After finish(): whether the body ended inside an element (a cut, not a clean end between
+  // elements). The parser drops the tail either way; PutMedia answers a cut with ERROR 4006.
+  [[nodiscard]] bool ended_inside_element() const noexcept;
 
   [[nodiscard]] std::uint64_t bytes_consumed() const noexcept;
 

@@ -10,7 +10,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "http/http1_session.hpp"
 #include "http/http2_session.hpp"
@@ -42,6 +45,17 @@ std::shared_ptr<http::ConnectionInfo> describe(const tcp::socket& s, bool tls) {
     info->remote_port = remote.port();
   }
   return info;
+}
+
+// Refusals and evictions come in floods under attack: at most one log line per second for them
+// (the metrics count every one).
+bool refusals_log_due() {
+  static std::atomic<std::int64_t> last_ms{0};
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  auto prev = last_ms.load(std::memory_order_relaxed);
+  return now - prev >= 1000 && last_ms.compare_exchange_strong(prev, now, std::memory_order_relaxed);
 }
 
 // Reads until the buffer either holds the whole HTTP/2 preface or diverges from it.
@@ -90,21 +104,34 @@ class SetupTimer {
 asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server, asio::ssl::context* tls) {
   auto strand = co_await asio::this_coro::executor;
   auto hooks = std::make_shared<ConnectionHooks>();
-  const auto id = server.tracker.try_add(strand, hooks, server.limits.max_connections);
-  if (!id) {
+  auto info = describe(socket, tls != nullptr);
+  const auto admission = server.tracker.try_add(strand, hooks, info->remote_address, server.limits.max_connections,
+                                                server.limits.max_connections_per_address);
+  if (admission.outcome != Admission::Outcome::admitted) {
+    const bool per_address = admission.outcome == Admission::Outcome::per_address_limit;
     server.metrics.connections_rejected.inc();
-    error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    spdlog::warn("connection from {} refused: {} connections open (limits.max_connections)",
-                 ec ? std::string("?") : peer.address().to_string(), server.limits.max_connections);
+    if (refusals_log_due()) {
+      spdlog::warn("connection from {} refused: {}", info->remote_address,
+                   per_address ? fmt::format("{} connections open from it (limits.max_connections_per_address)",
+                                             server.limits.max_connections_per_address)
+                               : fmt::format("{} connections open, all authenticated (limits.max_connections)",
+                                             server.limits.max_connections));
+    }
     co_return;
   }
+  const auto id = std::optional<std::uint64_t>(admission.id);
+  if (admission.evicted_one) {
+    server.metrics.connections_evicted.inc();
+    if (refusals_log_due())
+      spdlog::warn("at limits.max_connections ({}): closing the oldest unauthenticated connection for one from {}",
+                   server.limits.max_connections, info->remote_address);
+  }
+  info->authenticated = std::shared_ptr<std::atomic<bool>>(hooks, &hooks->authenticated);
   server.metrics.connections_open.add(1);
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
 
-  http::SessionContext ctx{
-      server.dispatcher, server.limits, server.metrics, describe(socket, tls != nullptr), false, {}};
+  http::SessionContext ctx{server.dispatcher, server.limits, server.metrics, std::move(info), false, {}};
   tcp::socket* raw = &socket;
   hooks->abort = [&raw] {
     error_code e;

@@ -13,12 +13,14 @@ struct HttpMetrics {
 
   Gauge& connections_open;
   Family<Counter>& connections_total;  // {protocol}
-  Counter& connections_rejected;       // over the connection limit
+  Counter& connections_rejected;       // over a connection limit (total or per address)
+  Counter& connections_evicted;        // unauthenticated, closed at the limit to admit a new one
   Family<Counter>& requests_total;     // {route, status, protocol}
   HistogramFamily& request_seconds;    // {route}
   Counter& bytes_received;
   Counter& bytes_sent;
-  Family<Counter>& timeouts_total;  // {kind}: idle, header, body_stall, write_stall
+  // {kind}: idle, header, body_stall, body_deadline, write_stall, linger, tls_handshake
+  Family<Counter>& timeouts_total;
 };
 
 }  // namespace kvsd::obs

@@ -104,7 +104,8 @@ class Server:
                     self.proc.kill()
                     self.proc.wait()
                     raise AssertionError("kvsd did not report its listeners in time\n" + self.log())
-                self._cond.wait(left)
+                # Bounded: the reader's last wake-up can come before the exit status is readable.
+                self._cond.wait(min(left, 0.2))
         for m in found:
             if m.group(1) == "http":
                 self.port = int(m.group(3))

@@ -687,3 +687,32 @@ def upload(server, stream, body, proto="h1", pieces=16384, delay=0.0, timecode_t
     finally:
         s.close()
     return s
+
+
+# --- helpers for tests that run the real kvsd binary and send raw signed JSON calls ---------------
+
+def start_kvsd(extra_args=(), https=False):
+    """start_server() on the kvsd binary itself (KVSD_BIN), not kvsd-testserver."""
+    from harness import Server, kvsd_binary
+    env = {"KVSD_ACCESS_KEY_ID": ACCESS_KEY, "KVSD_SECRET_ACCESS_KEY": SECRET_KEY}
+    srv = Server(binary=kvsd_binary(), https=https, env=env, extra_args=["--access-log", "false"] + list(extra_args))
+    srv.start()
+    return srv
+
+
+def signed_json_headers(host, path, body, akid=ACCESS_KEY, secret=SECRET_KEY, payload_hash=None,
+                        content_sha256=None, signature=None):
+    """[(name, value)] of a header-signed JSON API call (POST path, body) as the AWS SDKs send it:
+    host, content-type, x-amz-date (and x-amz-content-sha256 when content_sha256 is given), all
+    signed, over payload_hash (default: the body's SHA-256). signature: replace the computed
+    signature with this one (a well-formed but wrong signature)."""
+    amz_date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    signed = {"host": host, "content-type": "application/json", "x-amz-date": amz_date}
+    if content_sha256 is not None:
+        signed["x-amz-content-sha256"] = content_sha256
+    if payload_hash is None:
+        payload_hash = hashlib.sha256(body).hexdigest()
+    auth = sigv4_authorization("POST", path, signed, akid, secret, amz_date, payload_hash=payload_hash)
+    if signature is not None:
+        auth = auth[:auth.rindex("Signature=") + len("Signature=")] + signature
+    return [(k, v) for k, v in signed.items()] + [("authorization", auth)]

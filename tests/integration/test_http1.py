@@ -5,6 +5,7 @@ import json
 import random
 import socket
 import time
+import urllib.request
 import unittest
 
 from harness import ServerTestCase, Server, read_response, recv_until_closed
@@ -330,17 +331,37 @@ class TimeoutTest(unittest.TestCase):
                 self.assertRegex(text, r'kvsd_http_timeouts_total\{kind="%s"\} [1-9]' % kind)
 
     def test_connection_limit(self):
+        """At limits.max_connections a new connection is admitted by closing the oldest one that
+        never authenticated a request (here: idle ones), so a fresh client still gets in; over
+        limits.max_connections_per_address a new connection from that address is closed at once."""
         with Server(https=False, extra_args=["--limits-max-connections", "3"]) as srv:
             held = [srv.connect() for _ in range(3)]
-            time.sleep(0.2)
-            with srv.connect() as extra:
-                self.assertEqual(recv_until_closed(extra), b"")
-            for s in held:
-                s.close()
             time.sleep(0.2)
             c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
             c.request("GET", "/healthz")
             self.assertEqual(c.getresponse().status, 200)
+            held[0].settimeout(5)
+            self.assertEqual(recv_until_closed(held[0]), b"", "the oldest idle connection was evicted")
+            c.close()
+            for s in held:
+                s.close()
+        with Server(https=False, extra_args=["--limits-max-connections-per-address", "3"]) as srv:
+            held = [srv.connect() for _ in range(3)]
+            time.sleep(0.2)
+            with srv.connect() as extra:
+                extra.settimeout(5)
+                self.assertEqual(recv_until_closed(extra), b"")
+            other = socket.socket()
+            other.bind(("127.0.0.2", 0))
+            other.settimeout(5)
+            other.connect(("127.0.0.1", srv.port))
+            other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertTrue(recv_until_closed(other).startswith(b"HTTP/1.1 200"))
+            other.close()
+            for s in held:
+                s.close()
+            text = urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/metrics", timeout=5).read().decode()
+            self.assertRegex(text, r"kvsd_connections_rejected_total [1-9]")
 
 
 class ShutdownTest(unittest.TestCase):

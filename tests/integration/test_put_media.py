@@ -38,10 +38,11 @@ def check_framing(tc, s, msg, one_per_frame=None):
             tc.assertEqual(c.count(b"\n"), 1, f"chunk {c!r} is not exactly one ACK line" + msg)
 
 
-def check_session(tc, s, expected, persisted=True, replays=(), buffering_only=()):
+def check_session(tc, s, expected, persisted=True, replays=(), buffering_only=(), final_error=None):
     """Asserts the ACK stream of a completed session against the expected fragments (in order).
     replays: timecodes of fragments the server already stored (their numbers are checked by the
     caller). buffering_only: timecodes (after the expected ones) that may get only BUFFERING.
+    final_error: (timecode, ErrorId) of the one ERROR that must end the stream, if any.
     Returns {timecode: number of its PERSISTED (or RECEIVED when not persisted)}."""
     msg = "\nACK log:\n" + s.log()
     tc.assertEqual(s.status, 200, msg)
@@ -50,6 +51,10 @@ def check_session(tc, s, expected, persisted=True, replays=(), buffering_only=()
     tc.assertFalse(s.hold_timed_out, "the awaited PERSISTED did not come before the body end" + msg)
     check_framing(tc, s, msg)
     acks = [a for a in s.acks if a.event != "IDLE"]
+    if final_error is not None:
+        tc.assertTrue(acks and acks[-1].event == "ERROR", "the stream does not end with an ERROR" + msg)
+        tc.assertEqual((acks[-1].timecode, acks[-1].error_id), tuple(final_error), msg)
+        acks = acks[:-1]
     kinds = BASE_KINDS if persisted else BASE_KINDS[:2]
     tcs = [f.timecode for f in expected]
     for k in kinds:

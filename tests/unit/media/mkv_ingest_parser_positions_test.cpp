@@ -35,6 +35,7 @@ struct ParseRun {
   std::vector<std::optional<MkvIngestParser::ClusterExtent>> open;
   std::optional<MkvIngestParser::ClusterExtent> open_after_finish;
   std::optional<IngestError> error;
+  bool ended_inside_element = false;  // after finish()
 };
 
 // Feeds `body` in pieces ending at `cuts` (then the rest), then finish().
@@ -51,6 +52,7 @@ ParseRun parse(std::span<const std::uint8_t> body, const std::vector<std::size_t
     out.open.push_back(parser.open_cluster());
   }
   if (!out.error) out.error = parser.finish();
+  out.ended_inside_element = parser.ended_inside_element();
   out.open_after_finish = parser.open_cluster();
   out.starts = std::move(rec.starts);
   out.fragments = std::move(rec.fragments);
@@ -218,6 +220,7 @@ TEST(MkvIngestParserPositions, ATruncatedClusterIsNoFragment) {
   const ParseRun copied = parse(truncated, {}, ClusterBytes::copy);
   ASSERT_FALSE(copied.error);
   ASSERT_EQ(copied.fragments.size(), 2u);  // the truncated one is dropped
+  EXPECT_TRUE(copied.ended_inside_element);
   const ParseRun positions = parse(truncated, {}, ClusterBytes::positions);
   ASSERT_FALSE(positions.error);
   expect_same_fragments(truncated, positions, copied, "truncated body");

@@ -145,14 +145,21 @@ TEST(MkvIngestParser, TruncatedTailDropsOnlyTheOpenFragment) {
     const BodyRun run = run_pieces(std::span<const std::uint8_t>(body).first(cut), {});
     ASSERT_FALSE(run.error) << "cut " << cut;
     ASSERT_EQ(run.fragments, 1u) << "cut " << cut;
+    ASSERT_TRUE(run.ended_inside_element) << "cut " << cut;  // PutMedia answers it with 4006
   }
-  // Ending exactly at a block boundary of an unknown-size Cluster closes it.
-  EXPECT_EQ(run_pieces(std::span<const std::uint8_t>(body).first(complete), {}).fragments, 2u);
+  // Ending exactly at a block boundary of an unknown-size Cluster closes it: a clean end.
+  const BodyRun at_boundary = run_pieces(std::span<const std::uint8_t>(body).first(complete), {});
+  EXPECT_EQ(at_boundary.fragments, 2u);
+  EXPECT_FALSE(at_boundary.ended_inside_element);
   EXPECT_EQ(run_pieces(body, {}).fragments, 2u);
-  // Truncated inside the header: no event, no error.
+  EXPECT_FALSE(run_pieces(body, {}).ended_inside_element);
+  // Truncated inside the header: no event, no error, but a cut.
   const BodyRun header_only = run_pieces(std::span<const std::uint8_t>(body).first(30), {});
   EXPECT_FALSE(header_only.error);
   EXPECT_TRUE(header_only.events.empty());
+  EXPECT_TRUE(header_only.ended_inside_element);
+  // An empty body is no cut.
+  EXPECT_FALSE(run_pieces(std::span<const std::uint8_t>(body).first(0), {}).ended_inside_element);
 }
 
 TEST(MkvIngestParser, TruncatedKnownSizeClusterIsDropped) {

@@ -79,6 +79,7 @@ struct BodyRun {
   std::string events;
   std::optional<IngestError> error;
   std::size_t fragments = 0;
+  bool ended_inside_element = false;  // MkvIngestParser::ended_inside_element() after finish()
 };
 
 inline BodyRun run_pieces(std::span<const std::uint8_t> body, const std::vector<std::size_t>& cuts,
@@ -93,6 +94,7 @@ inline BodyRun run_pieces(std::span<const std::uint8_t> body, const std::vector<
     from = to;
   }
   if (!run.error) run.error = parser.finish();
+  run.ended_inside_element = parser.ended_inside_element();
   run.events = recorder.describe();
   if (run.error) run.events += "error " + std::to_string(static_cast<int>(run.error->id)) + "\n";
   run.fragments = recorder.fragments.size();
