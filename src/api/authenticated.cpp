@@ -81,7 +81,8 @@ asio::awaitable<void> guarded(const AuthContext& ctx, std::shared_ptr<const Auth
     const auto signed_req = to_signed_request(req, std::move(payload_hash));
     const auto now = ctx.now();
     auth::AuthResult r = auth::verify(signed_req, *ctx.store, now, ctx.options);
-    if (r.ok && mode == BodyHashMode::buffer_json && !r.presigned && r.signed_payload_sha256 == auth::kUnsignedPayload) {
+    if (r.ok && mode == BodyHashMode::buffer_json && !r.presigned &&
+        r.signed_payload_sha256 == auth::kUnsignedPayload) {
       r.ok = false;
       r.failure = auth::AuthFailure::signature_mismatch;
       r.message = "UNSIGNED-PAYLOAD is not accepted for this operation: sign the SHA-256 of the request body";

@@ -34,8 +34,8 @@ namespace kvsd::api {
 struct AuthContext {
   bool enabled = true;  // false: auth none, every request passes
   std::shared_ptr<const auth::CredentialStore> store;
-  auth::VerifyOptions options;  // options.region empty: any region accepted
-  std::size_t max_json_body = 256 * 1024;                 // limits.json_body_bytes; over: 413
+  auth::VerifyOptions options;                          // options.region empty: any region accepted
+  std::size_t max_json_body = 256 * 1024;               // limits.json_body_bytes; over: 413
   std::chrono::milliseconds json_body_timeout{20'000};  // timeouts.body_seconds; over: 408
   // The clock; tests may replace it.
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };

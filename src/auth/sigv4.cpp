@@ -337,8 +337,9 @@ std::string compute_signature(std::string_view secret, std::string_view date8, s
 namespace {
 
 // verify(), or with `credentials_only` its first four steps (check_credentials).
-AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store, std::chrono::system_clock::time_point now,
-                        const VerifyOptions& options, bool credentials_only) {
+AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store,
+                        std::chrono::system_clock::time_point now, const VerifyOptions& options,
+                        bool credentials_only) {
   AuthResult r;
   auto fail = [&r](AuthFailure f, std::string message) {
     r.ok = false;

@@ -491,7 +491,6 @@ asio::awaitable<void> reject(Stream& stream, Activity& act, SessionContext& ctx,
                ctx.info->remote_address);
 }
 
-
 // RFC 9112 6.1: a request's framing is either a Content-Length or exactly `chunked`; anything
 // else (another coding, a list, both headers) could be read differently by a proxy in front, so
 // it is refused (400, close) instead of guessed at.
@@ -533,8 +532,9 @@ asio::awaitable<void> linger(Stream& stream, Activity& act, AsyncEvent& wake, Se
     if (ec) break;
   }
   ctx.metrics.bytes_received.inc(dropped);
-  if (dropped > 0) spdlog::debug("http1 {}:{} lingering close dropped {} bytes", ctx.info->remote_address,
-                                 ctx.info->remote_port, dropped);
+  if (dropped > 0)
+    spdlog::debug("http1 {}:{} lingering close dropped {} bytes", ctx.info->remote_address, ctx.info->remote_port,
+                  dropped);
 }
 
 }  // namespace
@@ -644,8 +644,8 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
 
     Http1BodySource<Stream> body(stream, buffer, parser, *act, ctx);
     req.body = &body;
-    Http1ResponseWriter<Stream> writer(stream, *act, ctx, msg.keep_alive() && msg.version() == 11,
-                                       req.method == "HEAD", [&body] { return body.undrainable(); });
+    Http1ResponseWriter<Stream> writer(stream, *act, ctx, msg.keep_alive() && msg.version() == 11, req.method == "HEAD",
+                                       [&body] { return body.undrainable(); });
     co_await ctx.dispatcher.dispatch(req, writer);
 
     // The connection can carry another request only if both messages ended cleanly. A small

@@ -57,9 +57,7 @@ void ByteQueue::clear() noexcept {
 // --- Http2BodySource -------------------------------------------------------------------------
 
 Http2BodySource::Http2BodySource(Http2Connection& conn, Http2Stream& stream)
-    : conn_(conn),
-      st_(stream),
-      pace_(conn.context().limits.body_stall_timeout, conn.context().limits.body_min_rate) {}
+    : conn_(conn), st_(stream), pace_(conn.context().limits.body_stall_timeout, conn.context().limits.body_min_rate) {}
 
 asio::awaitable<BodyRead> Http2BodySource::read_some(std::span<std::byte> buf) {
   using Clock = Http2Stream::Clock;

@@ -9,9 +9,9 @@
 namespace kvsd::http {
 
 struct Limits {
-  std::size_t header_bytes = 16 * 1024;  // request line + headers (h1) / header block (h2); over: 431
-  std::size_t header_count = 100;        // header fields per request; over: 431
-  std::size_t max_connections = 10000;   // open connections per server; at it: see net::ConnectionTracker
+  std::size_t header_bytes = 16 * 1024;            // request line + headers (h1) / header block (h2); over: 431
+  std::size_t header_count = 100;                  // header fields per request; over: 431
+  std::size_t max_connections = 10000;             // open connections per server; at it: see net::ConnectionTracker
   std::size_t max_connections_per_address = 2000;  // open connections from one peer address; 0: no limit
   std::size_t json_body_bytes = 256 * 1024;        // a body read whole (signed JSON calls); over: 413 unread
   // A body must arrive at this average rate (bytes per second) over each body_stall_timeout spent

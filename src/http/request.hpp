@@ -3,14 +3,14 @@
 // HTTP/1.1 and HTTP/2 sessions alike. A Request and its body source live on the connection's
 // strand and stay valid until the handler's coroutine returns.
 
-#include <boost/asio/awaitable.hpp>
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
-#include <optional>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -69,8 +69,7 @@ struct Request {
   // Reads the whole body into a string. Fails with `message_size` when it exceeds `max_bytes`
   // (at once, unread, when its declared length does) and with `timed_out` when it has not all
   // arrived within `within`.
-  boost::asio::awaitable<BodyRead> read_all(std::string& out, std::size_t max_bytes,
-                                            std::chrono::milliseconds within);
+  boost::asio::awaitable<BodyRead> read_all(std::string& out, std::size_t max_bytes, std::chrono::milliseconds within);
 };
 
 // Splits a raw target into path and query.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -51,9 +51,9 @@ std::shared_ptr<http::ConnectionInfo> describe(const tcp::socket& s, bool tls) {
 // (the metrics count every one).
 bool refusals_log_due() {
   static std::atomic<std::int64_t> last_ms{0};
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
   auto prev = last_ms.load(std::memory_order_relaxed);
   return now - prev >= 1000 && last_ms.compare_exchange_strong(prev, now, std::memory_order_relaxed);
 }

@@ -24,16 +24,16 @@ namespace kvsd::net {
 
 // Per-connection hooks; called only on the connection's strand.
 struct ConnectionHooks {
-  std::function<void()> drain;  // stop taking new exchanges, close when the current ones end
-  std::function<void()> abort;  // close the socket now
-  bool alive = true;            // cleared (on the strand) when the connection ends
+  std::function<void()> drain;             // stop taking new exchanges, close when the current ones end
+  std::function<void()> abort;             // close the socket now
+  bool alive = true;                       // cleared (on the strand) when the connection ends
   std::atomic<bool> authenticated{false};  // set once a request on it passed SigV4 (never evicted then)
 };
 
 struct Admission {
   enum class Outcome { admitted, per_address_limit, full } outcome = Outcome::full;
-  std::uint64_t id = 0;       // when admitted
-  bool evicted_one = false;   // when admitted: an older unauthenticated connection is being closed
+  std::uint64_t id = 0;      // when admitted
+  bool evicted_one = false;  // when admitted: an older unauthenticated connection is being closed
 };
 
 class ConnectionTracker {

@@ -5,11 +5,10 @@ namespace kvsd::obs {
 HttpMetrics::HttpMetrics(Registry& r)
     : connections_open(r.gauge("kvsd_connections_open", "Connections currently open.").with({})),
       connections_total(r.counter("kvsd_connections_total", "Connections accepted, by protocol.", {"protocol"})),
-      connections_rejected(
-          r.counter("kvsd_connections_rejected_total",
-                    "Connections closed at once: over limits.max_connections_per_address, or at "
-                    "limits.max_connections with every open connection authenticated.")
-              .with({})),
+      connections_rejected(r.counter("kvsd_connections_rejected_total",
+                                     "Connections closed at once: over limits.max_connections_per_address, or at "
+                                     "limits.max_connections with every open connection authenticated.")
+                               .with({})),
       connections_evicted(r.counter("kvsd_connections_evicted_total",
                                     "Unauthenticated connections closed at limits.max_connections to admit a new one.")
                               .with({})),
