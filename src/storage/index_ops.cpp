@@ -4,11 +4,12 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/key_codec.hpp"
+#include "storage/storage_errors.hpp"
 
 namespace kvsd::storage {
 
 kvs::Error index_error(const std::string& what, const rocksdb::Status& s) {
-  return kvs::Error{kvs::errc::internal, "fragment index: " + what + ": " + s.ToString()};
+  return storage_failure("fragment index: " + what, status_summary(s), s.ToString());
 }
 
 kvs::Result<std::uint64_t> read_meta_u64(const Database& db, const char* name, std::uint64_t fallback) {

@@ -25,9 +25,12 @@ void put_meta_u64(rocksdb::WriteBatch& batch, const Database& db, const char* na
 // Adds the deletes of `record`'s fragments entry and both timestamp index entries.
 void delete_fragment_entries(rocksdb::WriteBatch& batch, const Database& db, const kvs::FragmentRecord& record);
 
-// Writes `batch` with sync=true. Errors: internal, with `what` and the RocksDB status.
+// Writes `batch` with sync=true. Errors: internal, with `what` and the status in general words
+// (the full status is logged).
 kvs::Status write_synced(const Database& db, rocksdb::WriteBatch& batch, const std::string& what);
 
+// A failed index read or write: internal, "fragment index: <what> failed (<why>)"; the status,
+// which may name files, is logged.
 kvs::Error index_error(const std::string& what, const rocksdb::Status& s);
 
 }  // namespace kvsd::storage

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kvs/base64.hpp"
+#include "storage/storage_errors.hpp"
 #include "stream.pb.h"
 
 namespace kvsd::storage {
@@ -28,7 +29,7 @@ kvs::Error not_found(const kvs::StreamRef& ref) {
 }
 
 kvs::Error storage_error(const rocksdb::Status& s) {
-  return kvs::Error{kvs::errc::internal, "stream index: " + s.ToString()};
+  return storage_failure("stream index", status_summary(s), s.ToString());
 }
 
 std::string random_version() {
