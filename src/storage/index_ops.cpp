@@ -36,10 +36,12 @@ void delete_fragment_entries(rocksdb::WriteBatch& batch, const Database& db, con
 }
 
 kvs::Status write_synced(const Database& db, rocksdb::WriteBatch& batch, const std::string& what) {
+  auto ok = db.guard_write();
+  if (!ok) return ok;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const auto s = db.db().Write(wo, &batch);
-  if (!s.ok()) return index_error(what, s);
+  if (!s.ok()) return db.write_failed("fragment index: " + what, s);
   return kvs::Unit{};
 }
 
