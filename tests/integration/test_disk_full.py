@@ -21,12 +21,14 @@ import time
 import unittest
 import urllib.request
 
+import boto3
+import botocore.config
 import botocore.exceptions
 
 import mkv_scan as m
 from harness import Server, testserver_binary
-from putmedia_client import (ACCESS_KEY, SECRET_KEY, H1Session, control_client, create_stream, put_media_headers,
-                             stored_fragment_bytes, stored_fragments, upload)
+from putmedia_client import (ACCESS_KEY, REGION, SECRET_KEY, H1Session, control_client, create_stream,
+                             put_media_headers, stored_fragment_bytes, stored_fragments, upload)
 
 BASE = 1795700000000  # cluster timecodes of the crafted bodies (ABSOLUTE, ms)
 DEGRADED_METRIC = 'kvsd_storage_degraded{reason="disk_full"}'
@@ -59,7 +61,7 @@ class PrivateTmpfs:
         """A script that execs `binary` with its arguments inside the namespace (for Server(binary=))."""
         script = os.path.join(script_dir, "kvsd-in-tmpfs")
         with open(script, "w") as f:
-            f.write("#!/bin/sh\nexec " + " ".join(self.command(binary)) + ' "$@"\n')
+            f.write("#!/bin/sh\nexec " + " ".join(self.command(os.path.abspath(binary))) + ' "$@"\n')
         os.chmod(script, os.stat(script).st_mode | stat.S_IXUSR)
         return script
 
@@ -81,6 +83,7 @@ class PrivateTmpfs:
         self.run("rm", "-f", os.path.join(self.path, "filler"))
 
     def close(self):
+        """Ends the helper: the namespace and its tmpfs go with it."""
         if self.holder.poll() is None:
             self.holder.stdin.close()
             try:
@@ -88,6 +91,9 @@ class PrivateTmpfs:
             except subprocess.TimeoutExpired:
                 self.holder.kill()
                 self.holder.wait()
+        for pipe in (self.holder.stdin, self.holder.stdout, self.holder.stderr):
+            if pipe and not pipe.closed:
+                pipe.close()
 
 
 def fragments_body(count, start):
@@ -130,7 +136,8 @@ class DiskFullTest(unittest.TestCase):
         # The disk check interval through the environment (a server that does not know it ignores it).
         env = {"KVSD_ACCESS_KEY_ID": ACCESS_KEY, "KVSD_SECRET_ACCESS_KEY": SECRET_KEY,
                "KVSD_STORAGE_DISK_CHECK_SECONDS": "1"}
-        args = ["--access-log", "false", "--storage-min-free-bytes", "0"] + list(extra_args)
+        args = ["--access-log", "false", "--storage-min-free-bytes", "0", "--read-get-media-idle-ms", "300"] + list(
+            extra_args)
         self.server = Server(binary=self.fs.wrapper(testserver_binary(), self.script_dir), https=False, env=env,
                              data_dir=self.data_dir, extra_args=args)
         self.server.start()
@@ -142,6 +149,11 @@ class DiskFullTest(unittest.TestCase):
         except AssertionError as e:
             rc = self.server.proc.returncode if self.server.proc else None
             self.fail(f"kvsd did not start on the full disk (exit {rc}); aborted in RocksDB?\n{e}")
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.server.base_url(), region_name=REGION,
+                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                            config=botocore.config.Config(retries={"max_attempts": 0}))
 
     # --- checks ---------------------------------------------------------------------------------------------
     def assert_refused(self, fn, **kwargs):
@@ -206,7 +218,7 @@ class DiskFullTest(unittest.TestCase):
         self.assertLess(self.fs.free_bytes(), 64 * 1024)
         srv.kill()
         self.restart()
-        srv.wait_for_log(r"storage DEGRADED \(disk_full\).*bytes free.*writes are refused", timeout=10)
+        srv.wait_for_log(r"storage DEGRADED \(disk_full\).*bytes free.*every write is refused", timeout=10)
         self.assert_degraded_metric(1)
 
         # Reads are served.
@@ -217,12 +229,26 @@ class DiskFullTest(unittest.TestCase):
         self.assertEqual([f["FragmentNumber"] for f in after], [f["FragmentNumber"] for f in before])
         for f in after:
             self.assertGreater(len(stored_fragment_bytes(srv, "kept", f["FragmentNumber"])), 0)
+        listed = self.client("kinesis-video-archived-media").list_fragments(StreamName="kept")["Fragments"]
+        self.assertEqual(sorted(f["FragmentNumber"] for f in listed), sorted(f["FragmentNumber"] for f in before))
+        resp = self.client("kinesis-video-media").get_media(StreamName="kept",
+                                                            StartSelector={"StartSelectorType": "EARLIEST"})
+        media = resp["Payload"].read()
+        resp["Payload"].close()
+        self.assertEqual(len(m.scan(media).complete_fragments()), 3)
 
         # Writes are refused, cleanly.
         self.assert_refused(cp.create_stream, StreamName="new-one", DataRetentionInHours=2)
         self.assert_refused(cp.tag_stream, StreamName="kept", Tags={"k": "v"})
         self.assert_refused(cp.delete_stream, StreamARN=cp.describe_stream(StreamName="kept")["StreamInfo"]["StreamARN"])
         self.upload_error("kept", BASE + 60000)
+        self.assertEqual(len(stored_fragments(srv, "kept")), 3)
+
+        # A degraded kvsd stops cleanly and starts degraded again.
+        self.assertEqual(srv.stop(), 0, srv.log())
+        self.restart()
+        srv.wait_for_log(r"listening http", timeout=10)
+        self.assert_degraded_metric(1)
         self.assertEqual(len(stored_fragments(srv, "kept")), 3)
 
         self.assert_resumes("kept", BASE + 120000)
@@ -259,7 +285,7 @@ class DiskFullTest(unittest.TestCase):
         srv = self.start(mib=256)
         create_stream(srv, "small")  # the first index write: RocksDB preallocated its WAL here
         used = self.fs.used_bytes()
-        self.assertLess(used, 16 << 20, f"{used} bytes used after start and one CreateStream")
+        self.assertLess(used, 4 << 20, f"{used} bytes used after start and one CreateStream")
         self.assertEqual(srv.stop(), 0, srv.log())
 
 
