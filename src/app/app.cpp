@@ -3,15 +3,18 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -31,10 +34,12 @@
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "obs/http_metrics.hpp"
+#include "obs/metrics.hpp"
 #include "storage/database.hpp"
 #include "storage/retention_sweeper.hpp"
 #include "storage/rocksdb_fragment_store.hpp"
 #include "storage/rocksdb_stream_store.hpp"
+#include "storage/storage_health.hpp"
 
 namespace kvsd::app {
 
@@ -62,7 +67,15 @@ void log_recovery(const storage::RecoveryReport& r) {
       "and {} orphan segments deleted; {} segments missing; {} index entries without bytes dropped",
       r.segments_checked, r.torn_tails_truncated, r.torn_bytes_truncated, r.unindexed_segments_deleted,
       r.orphan_segments_deleted, r.missing_segments, r.fragments_dropped);
+  if (r.index_fixes_deferred > 0)
+    spdlog::warn(
+        "storage recovery: {} index updates deferred (the index is read-only): they are made when writes "
+        "resume; until then those fragments fail to read",
+        r.index_fixes_deferred);
 }
+
+// While degraded, the state is logged again at most this often.
+constexpr auto kDegradedLogInterval = std::chrono::seconds(60);
 
 std::int64_t epoch_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -96,6 +109,7 @@ struct App::Impl {
   std::unique_ptr<storage::RocksDbStreamStore> streams;
   std::unique_ptr<storage::RocksDbFragmentStore> fragments;
   std::unique_ptr<storage::RetentionSweeper> sweeper;
+  std::unique_ptr<storage::StorageHealth> health;
   NamedThreadPool offload{4, "kvsd-pool"};           // blocking work (RocksDB) via app::offload
   asio::thread_pool& offload_pool = offload.pool();  // its pool
   api::ControlPlaneContext control_plane;
@@ -107,6 +121,14 @@ struct App::Impl {
   api::PlaybackWindows playback_windows;
   api::PlaybackContext playback;
   std::optional<asio::steady_timer> sweep_timer;
+  std::optional<asio::steady_timer> disk_timer;
+  // Degraded mode on /metrics: kvsd_storage_degraded{reason} (1 while writes are refused for that
+  // reason) and kvsd_storage_free_bytes. Set by the disk check (offload pool).
+  obs::Gauge* degraded_disk_full = nullptr;
+  obs::Gauge* degraded_io_error = nullptr;
+  obs::Gauge* free_bytes = nullptr;
+  bool degraded_logged = false;  // the disk check's: the current degraded spell was announced
+  std::chrono::steady_clock::time_point degraded_logged_at;
 
   void setup() {
     raise_fd_limit();
@@ -140,7 +162,9 @@ struct App::Impl {
 
   void setup_control_plane() {
     const auto index = (fs::path(config.data_dir) / "index").string();
-    database = storage::Database::open(index);
+    storage::DatabaseOptions db_options;
+    db_options.reserve_bytes = config.storage_index_reserve_bytes;
+    database = storage::Database::open(index, std::move(db_options));
     storage::StreamStoreOptions options;
     options.region = config.region;
     options.account_id = config.account_id;
@@ -185,7 +209,8 @@ struct App::Impl {
     options.blobs_dir = fs::path(config.data_dir) / "blobs";
     options.segment_max_bytes = config.storage_segment_max_bytes;
     options.segment_max_age_ms = config.storage_segment_max_age_seconds * 1000;
-    options.min_free_bytes = config.storage_min_free_bytes;
+    // Fragments never take the index's reserve: below it every write is refused.
+    options.min_free_bytes = std::max(config.storage_min_free_bytes, config.storage_index_reserve_bytes);
     options.direct_io = config.storage_direct_io;
     options.on_sync_round = sync_round_metrics();
     fragments = std::make_unique<storage::RocksDbFragmentStore>(database, std::move(options));
@@ -223,6 +248,67 @@ struct App::Impl {
     sweeper = std::make_unique<storage::RetentionSweeper>(database, *fragments, *streams);
     sweep_timer.emplace(ioc);
     schedule_sweep();
+    setup_disk_check();
+  }
+
+  // Degraded mode (docs/storage.md, "Disk full"): metrics, the start's verdict, and the
+  // periodic check that ends it.
+  void setup_disk_check() {
+    auto& degraded = registry.gauge("kvsd_storage_degraded",
+                                    "1 while every write is refused (degraded mode), by reason", {"reason"});
+    degraded_disk_full = &degraded.with({storage::degraded_reason_name(storage::DegradedReason::disk_full)});
+    degraded_io_error = &degraded.with({storage::degraded_reason_name(storage::DegradedReason::io_error)});
+    free_bytes = &registry.gauge("kvsd_storage_free_bytes", "Free bytes of the index's file system").with({});
+    health = std::make_unique<storage::StorageHealth>(database, *fragments);
+    report_disk(health->check());
+    disk_timer.emplace(ioc);
+    schedule_disk_check();
+  }
+
+  void schedule_disk_check() {
+    disk_timer->expires_after(std::chrono::seconds(std::max<std::int64_t>(1, config.storage_disk_check_seconds)));
+    disk_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      asio::post(offload_pool, [this] {
+        report_disk(health->check());
+        asio::post(ioc, [this] { schedule_disk_check(); });
+      });
+    });
+  }
+
+  // Metrics and log lines of one disk check (serialised: setup, then the timer's chain).
+  void report_disk(const storage::HealthReport& r) {
+    free_bytes->set(static_cast<std::int64_t>(r.free_bytes));
+    const auto reason = r.refusal ? r.refusal->reason : storage::DegradedReason::disk_full;
+    degraded_disk_full->set(!r.writable && reason == storage::DegradedReason::disk_full ? 1 : 0);
+    degraded_io_error->set(!r.writable && reason == storage::DegradedReason::io_error ? 1 : 0);
+    if (r.resumed) {
+      spdlog::info("storage: writes resumed: {} bytes free (needed {}); the index is read-write again", r.free_bytes,
+                   r.needed_bytes);
+      if (r.recovery) log_recovery(*r.recovery);
+      degraded_logged = false;
+      return;
+    }
+    if (r.writable) return;
+    const auto now = std::chrono::steady_clock::now();
+    const std::string why = storage::degraded_reason_name(reason);
+    const std::string detail = r.refusal && !r.refusal->detail.empty() ? " (" + r.refusal->detail + ")" : "";
+    const std::string attempt = r.error.empty() ? "" : "; the last attempt to resume failed: " + r.error;
+    if (!degraded_logged) {
+      spdlog::error(
+          "storage DEGRADED ({}): {} bytes free on the data dir's disk, writes need {} (storage.index_reserve_bytes "
+          "{} plus the index's logs); the index is {} and every write is refused (PutMedia ERROR 5001, "
+          "control-plane writes ServiceUnavailableException), reads are served. Writes resume by themselves once "
+          "enough space is free (checked every {} s){}{}",
+          why, r.free_bytes, r.needed_bytes, config.storage_index_reserve_bytes,
+          database->read_only() ? "open read-only" : "read-write", config.storage_disk_check_seconds, detail, attempt);
+      degraded_logged = true;
+      degraded_logged_at = now;
+    } else if (now - degraded_logged_at >= kDegradedLogInterval) {
+      spdlog::warn("storage still DEGRADED ({}): {} bytes free, writes need {}; every write is refused{}", why,
+                   r.free_bytes, r.needed_bytes, attempt);
+      degraded_logged_at = now;
+    }
   }
 
   // Every storage.retention_sweep_seconds: delete data past retention and data of deleted
@@ -281,6 +367,7 @@ struct App::Impl {
                  config.shutdown_grace.count());
     for (auto& l : listeners) l->stop();
     if (sweep_timer) sweep_timer->cancel();
+    if (disk_timer) disk_timer->cancel();
     tracker.drain_all();
     auto timer = std::make_shared<asio::steady_timer>(ioc);
     const auto deadline = std::chrono::steady_clock::now() + config.shutdown_grace;

@@ -183,6 +183,18 @@ const std::vector<Key>& keys() {
       {"storage.min_free_bytes",
        "free disk space kept; a fragment that would go below it fails with ERROR 5001 (default 268435456)",
        integer(&Config::storage_min_free_bytes)},
+      {"storage.index_reserve_bytes",
+       "free disk space kept for the index: below it every write is refused (degraded mode: PutMedia ERROR 5001, "
+       "control-plane writes ServiceUnavailableException) and at start the index opens read-only; fragments also "
+       "stop at it when storage.min_free_bytes is lower (default 16777216)",
+       integer(&Config::storage_index_reserve_bytes)},
+      {"storage.disk_check_seconds",
+       "how often free space is checked; degraded mode ends by itself once enough is free again (default 5)",
+       [](Config& c, const std::string& v) {
+         const double d = parse_number("", v);
+         if (d < 1) throw std::invalid_argument("'" + v + "' must be at least 1");
+         c.storage_disk_check_seconds = static_cast<std::int64_t>(d);
+       }},
       {"storage.segment_max_bytes", "a stream's segment file is closed at this size (default 268435456)",
        integer(&Config::storage_segment_max_bytes)},
       {"storage.segment_max_age_seconds", "... or at this age, so retention frees whole files (default 3600)",

@@ -50,11 +50,13 @@ struct Config {
   // [read]: limits of GetMedia, GetMediaForFragmentList and GetClip.
   api::MediaReadLimits media_read;
   // [storage]
-  std::uint64_t storage_min_free_bytes = 256ull << 20;     // below: fragments fail (5001)
-  std::uint64_t storage_segment_max_bytes = 256ull << 20;  // a segment file is rolled at this size
-  std::int64_t storage_segment_max_age_seconds = 3'600;    // ... or at this age
-  std::int64_t storage_retention_sweep_seconds = 60;       // how often expired data is deleted
-  bool storage_direct_io = true;                           // segment appends bypass the page cache
+  std::uint64_t storage_min_free_bytes = 256ull << 20;      // below: fragments fail (5001)
+  std::uint64_t storage_index_reserve_bytes = 16ull << 20;  // below: every write refused (degraded mode)
+  std::int64_t storage_disk_check_seconds = 5;              // free space check; resumes writes
+  std::uint64_t storage_segment_max_bytes = 256ull << 20;   // a segment file is rolled at this size
+  std::int64_t storage_segment_max_age_seconds = 3'600;     // ... or at this age
+  std::int64_t storage_retention_sweep_seconds = 60;        // how often expired data is deleted
+  bool storage_direct_io = true;                            // segment appends bypass the page cache
 };
 
 // Result of parsing the command line: either a config or a request to print help.

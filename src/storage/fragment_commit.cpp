@@ -121,6 +121,12 @@ void RocksDbFragmentStore::check_replays(std::vector<PendingFragment>& batch, st
 }
 
 void RocksDbFragmentStore::check_free_space(std::vector<PendingFragment>& batch, std::vector<BatchItem>& items) {
+  if (auto admitted = db_->admit_writes(); !admitted) {  // degraded mode: nothing is written
+    for (auto& item : items) {
+      if (item.writes() || (item.lane_op && !item.error)) item.error = admitted.error();
+    }
+    return;
+  }
   struct statvfs vfs {};
   if (::statvfs(options_.blobs_dir.c_str(), &vfs) != 0) {
     const std::string why = std::strerror(errno);
@@ -152,6 +158,7 @@ kvs::Result<std::uint64_t> RocksDbFragmentStore::resolve_header(
   auto& cache = header_ids_[stream_id];
   const std::string text(content.begin(), content.end());
   if (const auto it = cache.find(text); it != cache.end()) return it->second;
+  const auto pin = db_->pin();
   // header_id = content hash, probing upwards past (astronomically unlikely) collisions.
   for (std::uint64_t id = fnv1a64(content);; ++id) {
     const auto key = id_key(stream_id, id);
@@ -469,6 +476,8 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
         if (item.segment == seg && item.writes()) item.error = why;
   };
 
+  // The batch names family handles of the current instance: they stay valid until it is written.
+  const auto pin = db_->pin();
   rocksdb::WriteBatch wb;
   bool any = false;
   {

@@ -4,11 +4,12 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/key_codec.hpp"
+#include "storage/storage_errors.hpp"
 
 namespace kvsd::storage {
 
 kvs::Error index_error(const std::string& what, const rocksdb::Status& s) {
-  return kvs::Error{kvs::errc::internal, "fragment index: " + what + ": " + s.ToString()};
+  return storage_failure("fragment index: " + what, status_summary(s), s.ToString());
 }
 
 kvs::Result<std::uint64_t> read_meta_u64(const Database& db, const char* name, std::uint64_t fallback) {
@@ -35,10 +36,12 @@ void delete_fragment_entries(rocksdb::WriteBatch& batch, const Database& db, con
 }
 
 kvs::Status write_synced(const Database& db, rocksdb::WriteBatch& batch, const std::string& what) {
+  auto ok = db.guard_write();
+  if (!ok) return ok;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const auto s = db.db().Write(wo, &batch);
-  if (!s.ok()) return index_error(what, s);
+  if (!s.ok()) return db.write_failed("fragment index: " + what, s);
   return kvs::Unit{};
 }
 

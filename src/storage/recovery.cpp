@@ -103,7 +103,9 @@ kvs::Result<RecoveryReport> recover(const Database& db, const std::filesystem::p
       report.torn_bytes_truncated += actual - info.size_bytes;
     }
   }
-  if (batch.Count() > 0) {
+  if (batch.Count() > 0 && db.read_only()) {
+    report.index_fixes_deferred = static_cast<std::uint64_t>(batch.Count());
+  } else if (batch.Count() > 0) {
     auto ok = write_synced(db, batch, "recovery");
     if (!ok) return ok.error();
   }

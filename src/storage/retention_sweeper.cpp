@@ -43,6 +43,8 @@ RetentionSweeper::RetentionSweeper(std::shared_ptr<Database> db, RocksDbFragment
 kvs::Result<SweepReport> RetentionSweeper::run_once(std::int64_t now_ms) {
   std::lock_guard lock(run_mutex_);
   SweepReport report;
+  if (db_->refusing_writes()) return report;  // degraded: every step below writes the index
+  const auto pin = db_->pin();
 
   auto deleting = streams_.list_deleting();
   if (!deleting) return deleting.error();

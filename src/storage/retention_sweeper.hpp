@@ -6,7 +6,8 @@
 //    index entries of its fragments; the index goes first, then the file;
 //  - for every DELETING stream: stops its ingest, removes all its index entries (fragments,
 //    timestamp indexes, headers, segments) and its blob directory, then purges the record.
-// Segments of stream ids that are neither live nor DELETING are left alone.
+// Segments of stream ids that are neither live nor DELETING are left alone. While the Database
+// refuses writes (degraded mode) run_once does nothing and reports nothing deleted.
 //
 // Threading: blocking (call through app::offload, e.g. from a timer); run_once calls are
 // serialised. Errors: internal (the sweep stops; the next run resumes where it left off).

@@ -48,16 +48,19 @@ RocksDbFragmentStore::RocksDbFragmentStore(std::shared_ptr<Database> db, Fragmen
   std::filesystem::create_directories(options_.blobs_dir, ec);
   if (ec) throw std::runtime_error("cannot create blob directory " + options_.blobs_dir.string() + ": " + ec.message());
 
-  auto report = recover(*db_, options_.blobs_dir);
-  if (!report) throw std::runtime_error(report.error().message);
-  recovery_ = report.value();
+  {
+    const auto pin = db_->pin();
+    auto report = recover(*db_, options_.blobs_dir);
+    if (!report) throw std::runtime_error(report.error().message);
+    recovery_ = report.value();
 
-  auto high_water = read_meta_u64(*db_, kMetaFragmentNumberHighWater, 0);
-  if (!high_water) throw std::runtime_error(high_water.error().message);
-  auto next_segment = read_meta_u64(*db_, kMetaNextSegmentId, 1);
-  if (!next_segment) throw std::runtime_error(next_segment.error().message);
-  next_segment_id_ = next_segment.value();
-  numbers_ = std::make_unique<FragmentNumberGenerator>(high_water.value(), options_.now_us);
+    auto high_water = read_meta_u64(*db_, kMetaFragmentNumberHighWater, 0);
+    if (!high_water) throw std::runtime_error(high_water.error().message);
+    auto next_segment = read_meta_u64(*db_, kMetaNextSegmentId, 1);
+    if (!next_segment) throw std::runtime_error(next_segment.error().message);
+    next_segment_id_ = next_segment.value();
+    numbers_ = std::make_unique<FragmentNumberGenerator>(high_water.value(), options_.now_us);
+  }
   sync_pool_ = std::make_unique<SyncPool>(options_.sync_threads);
   syncer_ = std::make_unique<BatchWorker<std::unique_ptr<SyncJob>>>(
       [this](std::vector<std::unique_ptr<SyncJob>>& jobs) { sync_jobs(jobs); }, options_.max_batch, "kvsd-sync");
@@ -79,6 +82,7 @@ kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::find_by_pr
 
 kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::lookup_producer_timestamp(std::uint64_t stream_id,
                                                                                                 std::int64_t ms) {
+  const auto pin = db_->pin();
   const auto start = timestamp_key(stream_id, ms, 0);
   const std::string_view prefix(start.data(), 2 * kIdBytes);
   std::unique_ptr<rocksdb::Iterator> it(
@@ -126,6 +130,7 @@ kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::get(std::u
                                                                           const std::string& fragment_number) {
   const auto number = parse_fragment_number(fragment_number);
   if (!number) return std::optional<kvs::FragmentRecord>{};
+  const auto pin = db_->pin();
   auto r = load_fragment(*db_, stream_id, *number);
   if (!r) {
     if (r.error().code == kvs::errc::resource_not_found) return std::optional<kvs::FragmentRecord>{};
@@ -135,6 +140,7 @@ kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::get(std::u
 }
 
 kvs::Result<kvs::FragmentPage> RocksDbFragmentStore::list(const kvs::FragmentQuery& q) {
+  const auto pin = db_->pin();
   kvs::FragmentPage page;
   if (q.to_ms < q.from_ms) return page;
   const auto family =
@@ -188,6 +194,7 @@ kvs::Result<std::vector<kvs::FragmentRecord>> RocksDbFragmentStore::list_after(s
     from = *number + 1;
   }
   limit = std::clamp<std::size_t>(limit, 1, options_.max_list_limit);
+  const auto pin = db_->pin();
   const auto prefix = stream_prefix(stream_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::fragments)));
   for (it->Seek(id_key(stream_id, from)); it->Valid() && out.size() < limit; it->Next()) {
@@ -202,6 +209,7 @@ kvs::Result<std::vector<kvs::FragmentRecord>> RocksDbFragmentStore::list_after(s
 }
 
 kvs::Result<std::optional<kvs::FragmentRecord>> RocksDbFragmentStore::latest(std::uint64_t stream_id) {
+  const auto pin = db_->pin();
   std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::fragments)));
   const auto prefix = stream_prefix(stream_id);
   it->SeekForPrev(id_key(stream_id, UINT64_MAX));
@@ -239,6 +247,7 @@ kvs::Result<std::vector<kvs::ClusterFile>> RocksDbFragmentStore::open_clusters(
 
 kvs::Result<std::vector<std::uint8_t>> RocksDbFragmentStore::read_header(std::uint64_t stream_id,
                                                                          std::uint64_t header_id) {
+  const auto pin = db_->pin();
   std::string value;
   const auto s =
       db_->db().Get(rocksdb::ReadOptions(), db_->family(Family::headers), id_key(stream_id, header_id), &value);
@@ -276,6 +285,16 @@ void RocksDbFragmentStore::drop_stream(std::uint64_t stream_id) {
     dropped_.insert(stream_id);
   }
   drain_pipeline();  // fragments of the stream in flight have failed when this returns
+}
+
+kvs::Result<std::optional<RecoveryReport>> RocksDbFragmentStore::complete_recovery() {
+  drain_pipeline();  // writes are refused: nothing new reaches a segment file from here on
+  if (recovery_.index_fixes_deferred == 0) return std::optional<RecoveryReport>{};
+  const auto pin = db_->pin();
+  auto report = recover(*db_, options_.blobs_dir);
+  if (!report) return report.error();
+  recovery_ = report.value();
+  return std::optional<RecoveryReport>(report.value());
 }
 
 void RocksDbFragmentStore::drain_pipeline() {

@@ -11,6 +11,9 @@
 // is closed for appends and its unsynced fragments fail; no index entry ever points at bytes
 // that are not durable (recovery drops an unindexed tail).
 //
+// Degraded mode (Database): every fragment and staged part fails (service_unavailable) before
+// anything is appended while the Database refuses writes; reads keep working.
+//
 // Threading: see kvs::FragmentStore. The constructor runs recovery (blocking) and starts the
 // committer; the destructor commits what is queued, then stops it. retire_segment() and
 // drop_stream() are for the retention sweeper (blocking; they wait for an in-flight batch).
@@ -72,8 +75,14 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
   RocksDbFragmentStore(const RocksDbFragmentStore&) = delete;
   RocksDbFragmentStore& operator=(const RocksDbFragmentStore&) = delete;
 
-  // What recovery found at open (for the lead to log).
+  // What recovery found at open (for the lead to log); after complete_recovery(), what that found.
   [[nodiscard]] const RecoveryReport& recovery_report() const noexcept { return recovery_; }
+  // Blocking; for StorageHealth when writes resume after degraded mode, once the index is
+  // read-write again and while writes are still refused: waits until the pipeline is empty, then
+  // runs the recovery whose index fixes were deferred at open because the index was read-only
+  // (RecoveryReport::index_fixes_deferred). Returns its report, or nothing when none was deferred.
+  // Not concurrent with recovery_report(). Errors: as recover().
+  kvs::Result<std::optional<RecoveryReport>> complete_recovery();
   [[nodiscard]] const std::filesystem::path& blobs_dir() const noexcept { return options_.blobs_dir; }
 
   std::string next_fragment_number() override;

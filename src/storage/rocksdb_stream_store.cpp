@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kvs/base64.hpp"
+#include "storage/storage_errors.hpp"
 #include "stream.pb.h"
 
 namespace kvsd::storage {
@@ -27,8 +28,9 @@ kvs::Error not_found(const kvs::StreamRef& ref) {
   return kvs::Error{kvs::errc::resource_not_found, "The requested stream " + what + " was not found"};
 }
 
+// A failed index read (writes go through Database::write_failed).
 kvs::Error storage_error(const rocksdb::Status& s) {
-  return kvs::Error{kvs::errc::internal, "stream index: " + s.ToString()};
+  return storage_failure("stream index: read", status_summary(s), s.ToString());
 }
 
 std::string random_version() {
@@ -114,11 +116,14 @@ kvs::Result<proto::StreamRecord> load(const Database& db, const kvs::StreamRef& 
   return rec;
 }
 
+// Every write of the stream store: refused in degraded mode (Database::admit_writes).
 kvs::Status write(const Database& db, rocksdb::WriteBatch& batch) {
+  auto admitted = db.admit_writes();
+  if (!admitted) return admitted;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const auto s = db.db().Write(wo, &batch);
-  if (!s.ok()) return storage_error(s);
+  if (!s.ok()) return db.write_failed("stream index: write", s);
   return kvs::Unit{};
 }
 
@@ -168,6 +173,7 @@ RocksDbStreamStore::RocksDbStreamStore(std::shared_ptr<Database> db, StreamStore
 
 kvs::Result<std::uint64_t> RocksDbStreamStore::upgrade_records() {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto next = read_counter(*db_, kMetaNextStreamId);
   if (!next) return next.error();
   std::uint64_t next_id = next.value();
@@ -228,6 +234,7 @@ kvs::Status check_version(const proto::StreamRecord& rec, const std::string& cur
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::create(const kvs::CreateStreamInput& in) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   if (in.tags.size() > kvs::kMaxTagsPerStream)
     return kvs::Error{kvs::errc::tags_per_resource_exceeded, "A stream can have at most 50 tags"};
   const auto existing = load(*db_, kvs::StreamRef{in.stream_name, {}});
@@ -256,12 +263,14 @@ kvs::Result<kvs::StreamInfo> RocksDbStreamStore::create(const kvs::CreateStreamI
 }
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::describe(const kvs::StreamRef& ref) {
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   return to_info(rec.value(), options_);
 }
 
 kvs::Result<kvs::ListStreamsOutput> RocksDbStreamStore::list(const kvs::ListStreamsInput& in) {
+  const auto pin = db_->pin();
   kvs::ListStreamsOutput out;
   std::string after;  // the last name of the previous page
   if (!in.next_token.empty() && !decode_token(in.next_token, after))
@@ -291,6 +300,7 @@ kvs::Result<kvs::ListStreamsOutput> RocksDbStreamStore::list(const kvs::ListStre
 
 kvs::Status RocksDbStreamStore::remove(const kvs::StreamRef& ref, const std::string& current_version) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   auto ok = check_version(rec.value(), current_version);
@@ -304,6 +314,7 @@ kvs::Status RocksDbStreamStore::remove(const kvs::StreamRef& ref, const std::str
 }
 
 kvs::Result<std::vector<kvs::StreamInfo>> RocksDbStreamStore::list_deleting() {
+  const auto pin = db_->pin();
   std::vector<kvs::StreamInfo> out;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db().NewIterator(rocksdb::ReadOptions(), db_->family(Family::deleted_streams)));
@@ -319,6 +330,7 @@ kvs::Result<std::vector<kvs::StreamInfo>> RocksDbStreamStore::list_deleting() {
 
 kvs::Status RocksDbStreamStore::purge_deleted(std::uint64_t stream_id) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   rocksdb::WriteBatch batch;
   batch.Delete(db_->family(Family::deleted_streams), id_bytes(stream_id));
   return write(*db_, batch);
@@ -326,6 +338,7 @@ kvs::Status RocksDbStreamStore::purge_deleted(std::uint64_t stream_id) {
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update(const kvs::UpdateStreamInput& in) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, in.ref);
   if (!rec) return rec.error();
   auto ok = check_version(rec.value(), in.current_version);
@@ -340,6 +353,7 @@ kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update(const kvs::UpdateStreamI
 
 kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update_retention(const kvs::UpdateRetentionInput& in) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, in.ref);
   if (!rec) return rec.error();
   auto ok = check_version(rec.value(), in.current_version);
@@ -360,6 +374,7 @@ kvs::Result<kvs::StreamInfo> RocksDbStreamStore::update_retention(const kvs::Upd
 
 kvs::Status RocksDbStreamStore::tag(const kvs::StreamRef& ref, const kvs::Tags& tags) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   auto merged = *rec->mutable_tags();
@@ -373,6 +388,7 @@ kvs::Status RocksDbStreamStore::tag(const kvs::StreamRef& ref, const kvs::Tags& 
 
 kvs::Status RocksDbStreamStore::untag(const kvs::StreamRef& ref, const std::vector<std::string>& keys) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   for (const auto& k : keys) rec->mutable_tags()->erase(k);
@@ -381,6 +397,7 @@ kvs::Status RocksDbStreamStore::untag(const kvs::StreamRef& ref, const std::vect
 }
 
 kvs::Result<kvs::Tags> RocksDbStreamStore::list_tags(const kvs::StreamRef& ref) {
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   kvs::Tags tags;
@@ -428,6 +445,7 @@ kvs::Status check_retention(const proto::StreamRecord& rec) {
 
 kvs::Result<std::optional<kvs::ImageGenerationConfiguration>> RocksDbStreamStore::image_generation_configuration(
     const kvs::StreamRef& ref) {
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   std::optional<kvs::ImageGenerationConfiguration> out;
@@ -438,6 +456,7 @@ kvs::Result<std::optional<kvs::ImageGenerationConfiguration>> RocksDbStreamStore
 kvs::Status RocksDbStreamStore::set_image_generation_configuration(
     const kvs::StreamRef& ref, const std::optional<kvs::ImageGenerationConfiguration>& config) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   if (config) {
@@ -452,6 +471,7 @@ kvs::Status RocksDbStreamStore::set_image_generation_configuration(
 
 kvs::Result<std::optional<kvs::NotificationConfiguration>> RocksDbStreamStore::notification_configuration(
     const kvs::StreamRef& ref) {
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   std::optional<kvs::NotificationConfiguration> out;
@@ -466,6 +486,7 @@ kvs::Result<std::optional<kvs::NotificationConfiguration>> RocksDbStreamStore::n
 kvs::Status RocksDbStreamStore::set_notification_configuration(
     const kvs::StreamRef& ref, const std::optional<kvs::NotificationConfiguration>& config) {
   std::lock_guard lock(mutex_);
+  const auto pin = db_->pin();
   auto rec = load(*db_, ref);
   if (!rec) return rec.error();
   if (config) {

@@ -8,6 +8,9 @@
 // Deleting moves the record, status DELETING, to the "deleted_streams" family (key = stream_id
 // BE), where it is invisible to every StreamStore call and the name is free again; the retention
 // sweeper removes the stream's data, then purge_deleted() drops the record.
+//
+// Degraded mode (Database): every write fails with service_unavailable (Database::admit_writes)
+// before anything is written; reads keep working.
 
 #include <cstdint>
 #include <functional>

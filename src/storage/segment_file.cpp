@@ -17,13 +17,20 @@
 
 #include "obs/thread_name.hpp"
 #include "storage/key_codec.hpp"
+#include "storage/storage_errors.hpp"
 
 namespace kvsd::storage {
 
 namespace {
 
+// Client-safe: the path is logged, not put in the message.
 kvs::Error os_error(const std::string& what, const std::filesystem::path& path, int err) {
-  return kvs::Error{kvs::errc::internal, what + " " + path.string() + ": " + std::strerror(err)};
+  return file_failure(what, path.string(), err);
+}
+
+kvs::Error short_error(const std::string& what, const std::filesystem::path& path) {
+  return storage_failure("storage: " + what + " of a segment file", "short segment: it ends before the indexed bytes",
+                         "short segment " + path.string());
 }
 
 }  // namespace
@@ -91,7 +98,7 @@ kvs::Result<SegmentFile> SegmentFile::create(const std::filesystem::path& blobs_
   const auto dir = stream_blob_dir(blobs_dir, stream_id);
   std::error_code ec;
   const bool created_dir = std::filesystem::create_directories(dir, ec);
-  if (ec) return kvs::Error{kvs::errc::internal, "create directory " + dir.string() + ": " + ec.message()};
+  if (ec) return os_error("create directory", dir, ec.value());
   auto path = segment_path(blobs_dir, stream_id, segment_id);
   // O_RDWR: in direct mode truncate() reads the new partial last block back.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -255,7 +262,7 @@ kvs::Status SegmentFile::truncate(std::uint64_t size) {
         n = ::pread(fd_, tail_.get(), kBlock, static_cast<off_t>(base));
       } while (n < 0 && errno == EINTR);
       if (n < 0) return os_error("read", path_, errno);
-      if (static_cast<std::size_t>(n) < want) return kvs::Error{kvs::errc::internal, "short read " + path_.string()};
+      if (static_cast<std::size_t>(n) < want) return short_error("read", path_);
     }
   }
   return kvs::Unit{};
@@ -357,7 +364,7 @@ kvs::Result<std::vector<std::uint8_t>> read_segment_range(const std::filesystem:
     if (n <= 0) {
       const int err = n == 0 ? EIO : errno;
       ::close(fd);
-      if (n == 0) return kvs::Error{kvs::errc::internal, "short read " + path.string()};
+      if (n == 0) return short_error("read", path);
       return os_error("read", path, err);
     }
     done += static_cast<std::size_t>(n);
@@ -377,7 +384,7 @@ kvs::Result<OpenedSegment> open_segment(const std::filesystem::path& path) {
 }
 
 kvs::Result<kvs::ClusterFile> OpenedSegment::range(std::uint64_t offset, std::uint64_t bytes) const {
-  if (size < offset + bytes) return kvs::Error{kvs::errc::internal, "short segment " + path.string()};
+  if (size < offset + bytes) return short_error("range", path);
   // Best effort: a failed readahead only means the send reads from the disk itself.
   (void)::readahead(file->fd(), static_cast<off64_t>(offset), bytes);
   return kvs::ClusterFile{file, offset, bytes};

@@ -30,6 +30,19 @@ TEST(Config, Defaults) {
   EXPECT_EQ(r.config.limits.header_bytes, 16384u);
 }
 
+TEST(Config, DiskFullKeys) {
+  auto defaults = parse({}).config;
+  EXPECT_EQ(defaults.storage_index_reserve_bytes, 16u << 20);
+  EXPECT_EQ(defaults.storage_disk_check_seconds, 5);
+  const auto path = write_temp("[storage]\nindex_reserve_bytes = 1048576\ndisk_check_seconds = 2\n");
+  auto r = parse({"--config", path.c_str()}, {{"KVSD_STORAGE_DISK_CHECK_SECONDS", "3"}});
+  std::remove(path.c_str());
+  EXPECT_EQ(r.config.storage_index_reserve_bytes, 1048576u);
+  EXPECT_EQ(r.config.storage_disk_check_seconds, 3);
+  EXPECT_EQ(parse({"--storage-index-reserve-bytes", "0"}).config.storage_index_reserve_bytes, 0u);
+  EXPECT_THROW(parse({"--storage-disk-check-seconds", "0"}), std::invalid_argument);
+}
+
 TEST(Config, FileThenEnvThenFlags) {
   const auto path = write_temp(
       "data_dir = \"/from/file\"\nhttp = \"0.0.0.0:9000\"\n[limits]\nheader_bytes = 8192\n"

@@ -42,6 +42,7 @@ struct Harness {
   std::shared_ptr<Database> db;
   std::unique_ptr<RocksDbFragmentStore> store;
   FragmentStoreOptions options;
+  DatabaseOptions db_options;  // e.g. a fake free_bytes for degraded mode
   std::shared_ptr<std::atomic<std::int64_t>> now_ms = std::make_shared<std::atomic<std::int64_t>>(1700000000000);
 
   Harness() {
@@ -52,7 +53,7 @@ struct Harness {
   }
   void open() {
     close();
-    db = Database::open((dir.path() / "index").string());
+    db = Database::open((dir.path() / "index").string(), db_options);
     store = std::make_unique<RocksDbFragmentStore>(db, options);
   }
   void close() {

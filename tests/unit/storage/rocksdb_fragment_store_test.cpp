@@ -90,9 +90,17 @@ TEST_F(FragmentStoreTest, OpenClustersSharesFilesAndFailsForAMissingOrShortSegme
   auto short_read = h_.store->open_clusters({stored->record, beyond});
   ASSERT_FALSE(short_read.has_value());
   EXPECT_NE(short_read.error().message.find("short segment"), std::string::npos);
+  // Client-facing messages name no server path (it is logged instead).
+  EXPECT_EQ(short_read.error().message.find(h_.dir.path().string()), std::string::npos);
   auto elsewhere = stored->record;
   elsewhere.segment_id += 1000;  // no such file
-  EXPECT_FALSE(h_.store->open_clusters({elsewhere}).has_value());
+  const auto missing = h_.store->open_clusters({elsewhere});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().message.find(h_.dir.path().string()), std::string::npos) << missing.error().message;
+  const auto missing_read = h_.store->read_cluster(elsewhere);
+  ASSERT_FALSE(missing_read.has_value());
+  EXPECT_EQ(missing_read.error().message.find(h_.dir.path().string()), std::string::npos)
+      << missing_read.error().message;
   // Two clusters of one segment share one open file.
   auto second = h_.persist(h_.fragment(3, 3000, 4000, 100));
   ASSERT_TRUE(second.has_value());
