@@ -21,6 +21,7 @@ import socket
 import ssl
 import threading
 import time
+import unittest
 from dataclasses import dataclass
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -698,6 +699,28 @@ def start_kvsd(extra_args=(), https=False):
     srv = Server(binary=kvsd_binary(), https=https, env=env, extra_args=["--access-log", "false"] + list(extra_args))
     srv.start()
     return srv
+
+
+def stop_kvsd(server):
+    """Stops a start_kvsd() server (SIGTERM) and removes its data dir; returns its exit code."""
+    rc = server.stop()
+    server.__exit__(None, None, None)
+    return rc
+
+
+class KvsdTestCase(unittest.TestCase):
+    """A test class sharing one start_kvsd() server; subclasses set KVSD_ARGS (extra flags)."""
+
+    KVSD_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_kvsd(list(cls.KVSD_ARGS))
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = stop_kvsd(cls.server)
+        assert rc == 0, f"kvsd exited with {rc} on SIGTERM"
 
 
 def signed_json_headers(host, path, body, akid=ACCESS_KEY, secret=SECRET_KEY, payload_hash=None,

@@ -15,13 +15,10 @@ import json
 import unittest
 import uuid
 
-from putmedia_client import control_client, signed_json_headers, start_kvsd
+from putmedia_client import KvsdTestCase, control_client, signed_json_headers, start_kvsd, stop_kvsd
 
 
-def stop(server):
-    rc = server.stop()
-    server.__exit__(None, None, None)
-    return rc
+stop = stop_kvsd
 
 
 def request(server, method, path, body=None, headers=()):
@@ -34,14 +31,7 @@ def request(server, method, path, body=None, headers=()):
         conn.close()
 
 
-class UnsignedPayloadTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_kvsd()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert stop(cls.server) == 0
+class UnsignedPayloadTest(KvsdTestCase):
 
     def call(self, path, body, **kw):
         hdrs = signed_json_headers(f"127.0.0.1:{self.server.port}", path, body, **kw)

@@ -17,7 +17,7 @@ import botocore.config
 
 import mkv_scan as m
 from putmedia_client import (ACCESS_KEY, REGION, SECRET_KEY, H1Session, H2Session, create_stream, put_media_headers,
-                             start_kvsd)
+                             KvsdTestCase)
 from test_request_framing import recv_for
 
 BASE = 1795800000000  # cluster timecodes (ABSOLUTE, ms)
@@ -101,16 +101,7 @@ def contract_violations(s, persisted_tcs, error_id, error_tc=None):
     return out
 
 
-class PutMediaEndTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_kvsd()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, f"kvsd exited with {rc} on SIGTERM"
+class PutMediaEndTest(KvsdTestCase):
 
     def new_stream(self, server=None):
         name = f"pme-{uuid.uuid4().hex[:10]}"
@@ -222,16 +213,8 @@ class PutMediaEndTest(unittest.TestCase):
         self.assertEqual(set(listed_numbers(self.server, stream)), persisted)
 
 
-class StalledUploadTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_kvsd(["--timeouts-body-stall-seconds", "2"])
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, f"kvsd exited with {rc} on SIGTERM"
+class StalledUploadTest(KvsdTestCase):
+    KVSD_ARGS = ("--timeouts-body-stall-seconds", "2")
 
     def stalled(self, proto):
         stream = f"stall-{proto}-{uuid.uuid4().hex[:8]}"

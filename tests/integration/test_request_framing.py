@@ -17,7 +17,7 @@ import time
 import unittest
 import uuid
 
-from putmedia_client import control_client, signed_json_headers, start_kvsd
+from putmedia_client import KvsdTestCase, control_client, signed_json_headers
 
 SMUGGLED = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -139,16 +139,7 @@ def chunked(parts):
 
 # --- HTTP/1.1 ------------------------------------------------------------------------------------------
 
-class Http1FramingTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_kvsd()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, f"kvsd exited with {rc} on SIGTERM"
+class Http1FramingTest(KvsdTestCase):
 
     def host(self):
         return f"127.0.0.1:{self.server.port}"
@@ -218,16 +209,7 @@ class Http1FramingTest(unittest.TestCase):
 
 # --- HTTP/2 --------------------------------------------------------------------------------------------
 
-class H2FramingTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_kvsd()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.server.stop()
-        cls.server.__exit__(None, None, None)
-        assert rc == 0, f"kvsd exited with {rc} on SIGTERM"
+class H2FramingTest(KvsdTestCase):
 
     def h2_create_stream(self, name, extra_headers):
         """Sends a signed CreateStream over h2c with extra (unsigned) header fields; returns

@@ -26,16 +26,14 @@ import botocore.config
 
 import mkv_scan as m
 from putmedia_client import (ACCESS_KEY, REGION, SECRET_KEY, H1Session, create_stream,
-                             put_media_headers, signed_json_headers, sigv4_authorization, start_kvsd)
+                             KvsdTestCase, put_media_headers, signed_json_headers, sigv4_authorization,
+                             start_kvsd, stop_kvsd)
 from test_request_framing import connect, final_responses, head, read_responses, recv_for
 
 BASE = 1795700000000
 
 
-def stop(server):
-    rc = server.stop()
-    server.__exit__(None, None, None)
-    return rc
+stop = stop_kvsd
 
 
 def json_body(size):
@@ -103,14 +101,7 @@ class JsonBodyCapTest(unittest.TestCase):
             self.assertEqual(stop(server), 0)
 
 
-class AuthBeforeBodyTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_kvsd()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert stop(cls.server) == 0
+class AuthBeforeBodyTest(KvsdTestCase):
 
     def answer_without_body(self, hdrs):
         """Sends POST /listStreams with hdrs and Content-Length 100 but no body byte; returns
