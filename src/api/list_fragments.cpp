@@ -8,6 +8,7 @@
 #include <limits>
 #include <string_view>
 
+#include "api/list_fragments_token.hpp"
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
 #include "app/offload.hpp"
@@ -24,41 +25,6 @@ constexpr std::size_t kMaxNextTokenChars = 4096;
 
 kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_argument, std::move(message)}; }
 
-// "1|<p or s>|<from>|<to>|<store cursor>"
-std::string encode_token(const kvs::FragmentQuery& q, const std::string& cursor) {
-  std::string raw = "1|";
-  raw += q.kind == kvs::TimestampKind::producer ? 'p' : 's';
-  raw += '|' + std::to_string(q.from_ms) + '|' + std::to_string(q.to_ms) + '|' + cursor;
-  return kvs::base64_encode(raw);
-}
-
-bool decode_token(std::string_view token, kvs::FragmentQuery& q) {
-  const auto raw = kvs::base64_decode(token);
-  if (!raw) return false;
-  std::vector<std::string> parts;
-  std::size_t pos = 0;
-  for (int i = 0; i < 4; ++i) {
-    const auto bar = raw->find('|', pos);
-    if (bar == std::string::npos) return false;
-    parts.push_back(raw->substr(pos, bar - pos));
-    pos = bar + 1;
-  }
-  parts.push_back(raw->substr(pos));
-  if (parts[0] != "1" || (parts[1] != "p" && parts[1] != "s") || parts[4].empty()) return false;
-  try {
-    std::size_t used = 0;
-    q.from_ms = std::stoll(parts[2], &used);
-    if (used != parts[2].size()) return false;
-    q.to_ms = std::stoll(parts[3], &used);
-    if (used != parts[3].size()) return false;
-  } catch (const std::exception&) {
-    return false;
-  }
-  q.kind = parts[1] == "p" ? kvs::TimestampKind::producer : kvs::TimestampKind::server;
-  q.cursor = parts[4];
-  return true;
-}
-
 std::optional<kvs::Error> parse(const Json& j, kvs::StreamRef& ref, kvs::FragmentQuery& q) {
   if (auto e = validation::stream_ref(j, ref)) return e;
   std::optional<std::int64_t> max_results;
@@ -67,7 +33,7 @@ std::optional<kvs::Error> parse(const Json& j, kvs::StreamRef& ref, kvs::Fragmen
   const auto token = j.find("NextToken");
   if (token != j.end() && !token->is_null()) {
     if (!token->is_string() || !kvs::is_base64_token(token->get_ref<const std::string&>(), kMaxNextTokenChars) ||
-        !decode_token(token->get_ref<const std::string&>(), q))
+        !decode_list_fragments_token(token->get_ref<const std::string&>(), q))
       return invalid("NextToken is not a token returned by ListFragments");
     return std::nullopt;
   }
@@ -121,7 +87,7 @@ asio::awaitable<void> list_fragments(const MediaReadContext& ctx, http::Request&
   for (const auto& f : page->fragments) list.push_back(fragment_json(f));
   Json out = Json::object();
   out["Fragments"] = std::move(list);
-  if (!page->next_cursor.empty()) out["NextToken"] = encode_token(q, page->next_cursor);
+  if (!page->next_cursor.empty()) out["NextToken"] = encode_list_fragments_token(q, page->next_cursor);
   http::Headers h{{"content-type", "application/json"}};
   std::string text = out.dump();
   co_await w.send(200, std::move(h), std::move(text));
