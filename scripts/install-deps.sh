@@ -17,6 +17,8 @@ packages=(
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libwebm-dev
   # test and bench tools
   curl nghttp2-client python3 python3-boto3 python3-h2 awscli ffmpeg openssl clang-format nginx-light
+  # plots of the hardening campaign (campaign/soak.py)
+  python3-matplotlib
   # headless browser of tests/browser (Debian's build plays H.264 and AAC in MSE)
   chromium
 )
