@@ -299,6 +299,9 @@ void add_get(http::Router& router, const PlaybackContext& ctx, const std::string
       co_await http::send_error(w, session.error());
       co_return;
     }
+    // A valid session token is a credential (GetHLS/DASHStreamingSessionURL was signed): the
+    // connection is kept at the connection limit like a SigV4-authenticated one.
+    if (req.connection && req.connection->authenticated) req.connection->authenticated->store(true);
     co_await handler(ctx, *session, q, w);
   };
   router.add("GET", path, name, h);
