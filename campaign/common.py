@@ -21,7 +21,8 @@ REPO = os.path.dirname(CAMPAIGN)
 sys.path.insert(0, os.path.join(REPO, "tests", "interop"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from sdk_harness import proc_cpu_s  # noqa: E402  (re-exported for the campaign scripts)
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # The lines kvsd (or its runtime) prints when it dies of a bug rather than of our SIGKILL.
 ABORT_RE = re.compile(r"Assertion|AddressSanitizer|LeakSanitizer|runtime error:|terminate called|"
@@ -56,16 +57,6 @@ def out_dir(kind):
 
 
 # --- /proc -------------------------------------------------------------------------------------
-
-def proc_cpu_s(pid):
-    """utime + stime of a process in seconds, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return None
-
 
 def proc_rss_kb(pid):
     try:

@@ -550,3 +550,14 @@ class InteropTestCase(unittest.TestCase):
         if os.environ.get("KVS_INTEROP_KEEP") != "1":
             shutil.rmtree(run.run_dir, ignore_errors=True)
         return check
+
+
+def proc_cpu_s(pid):
+    """utime + stime of a live process, in seconds (None once it is gone). Shared with the
+    campaign (campaign/common.py)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None

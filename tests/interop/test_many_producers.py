@@ -73,6 +73,7 @@ import time
 import unittest
 
 import sdk_harness
+from sdk_harness import proc_cpu_s
 from harness import kvsd_binary
 
 SECONDS = int(os.environ.get("KVS_INTEROP_MANY_SECONDS", "20"))
@@ -88,7 +89,6 @@ SDK_SLACK_S = 8.0  # the harness's budget: stream time + 8 s
 KILL_AFTER_S = 30.0  # a run over budget is still let finish this long, so its log says why
 FLEET_TIMEOUT_S = FLEET_SECONDS + FLEET_STAGGER_S + 90
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def kvs_put_binary():
@@ -141,16 +141,6 @@ def exited(pid):
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
     except ChildProcessError:
         return True
-
-
-def proc_cpu_s(pid):
-    """utime + stime of a live process, in seconds (None once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def machine_ticks():
