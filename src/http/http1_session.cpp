@@ -29,9 +29,10 @@
 #include <type_traits>
 
 #include "http/async_event.hpp"
-#include "http/body_pace.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/dispatcher.hpp"
+#include "http/http1_activity.hpp"
+#include "http/http1_framing.hpp"
 #include "obs/http_metrics.hpp"
 
 namespace kvsd::http {
@@ -47,71 +48,8 @@ constexpr std::uint64_t kDrainLimit = 64 * 1024;
 
 namespace {
 
-// What the connection is doing, for the watchdog that enforces the timeouts. Strand-local.
-struct Activity {
-  enum class Phase { idle, header, exchange, linger } phase = Phase::idle;
-  Clock::time_point phase_since = Clock::now();
-  bool write_pending = false;
-  Clock::time_point last_write_progress{};
-  bool closed = false;
-
-  // The request body: its pace (BodyPace) and deadline. A read pending past a window that fell
-  // short, or past the deadline, is cancelled and fails with timed_out, so the handler can still
-  // answer (PutMedia's ERROR 4000, a 408).
-  std::optional<BodyPace> body_pace;  // set for each request by the body source
-  std::optional<Clock::time_point> body_deadline;
-  const char* body_failure = nullptr;  // set when the body failed (a read was cancelled)
-  // Bound to each body read only: cancelling it leaves response writes (ACKs) running.
-  asio::cancellation_signal body_cancel;
-
-  void reset_body(const Limits& l) {
-    body_pace.emplace(l.body_stall_timeout, l.body_min_rate);
-    body_deadline.reset();
-    body_failure = nullptr;
-  }
-  void body_read_begins() { body_pace->wait_begins(Clock::now()); }
-  // Accounts a read that brought `n` bytes; returns why the body fails, or nullptr.
-  const char* body_read_ends(std::size_t n) {
-    const auto now = Clock::now();
-    const bool paced = body_pace->wait_ends(now, n);
-    if (body_failure != nullptr) return body_failure;
-    if (body_deadline && now >= *body_deadline) return body_failure = "body_deadline";
-    if (!paced) return body_failure = "body_stall";
-    return nullptr;
-  }
-  // For the watchdog: why a pending body read must be cancelled now, or nullptr (and the next
-  // time to look, lowered into `next`).
-  const char* check_pending_body(Clock::time_point now, Clock::time_point& next) {
-    if (!body_pace || !body_pace->waiting() || body_failure != nullptr) return nullptr;
-    if (body_deadline) {
-      if (*body_deadline <= now) return body_failure = "body_deadline";
-      next = std::min(next, *body_deadline);
-    }
-    if (!body_pace->check_waiting(now, next)) return body_failure = "body_stall";
-    return nullptr;
-  }
-};
-
-struct Watchdog {
-  // Returns the reason the connection must be closed now, or nullptr, and the next time to check.
-  // Pending reads and writes start without waking the watchdog, so it never sleeps longer than
-  // one tick: timeouts fire within a second of their deadline.
-  static constexpr std::chrono::seconds kTick{1};
-
-  static const char* check(const Activity& a, const Limits& l, Clock::time_point now, Clock::time_point& next) {
-    next = now + kTick;
-    auto due = [&](Clock::time_point deadline) {
-      if (deadline <= now) return true;
-      next = std::min(next, deadline);
-      return false;
-    };
-    if (a.phase == Activity::Phase::idle && due(a.phase_since + l.idle_timeout)) return "idle";
-    if (a.phase == Activity::Phase::header && due(a.phase_since + l.header_timeout)) return "header";
-    if (a.phase == Activity::Phase::linger && due(a.phase_since + l.linger_timeout)) return "linger";
-    if (a.write_pending && due(a.last_write_progress + l.write_stall_timeout)) return "write_stall";
-    return nullptr;
-  }
-};
+using h1::Activity;
+using h1::Watchdog;
 
 template <class Stream>
 void close_stream(Stream& stream) {
@@ -181,7 +119,7 @@ class Http1BodySource final : public BodySource {
   }
 
   // The body has been read to its end, so the connection is positioned at the next request.
-  [[nodiscard]] bool complete() const { return chunked_ ? chunks_.done() && !failed_ : parser_.is_done(); }
+  [[nodiscard]] bool complete() const { return chunked_ ? chunks_.done() : parser_.is_done(); }
 
   // Whether the connection must close after the response: what is left of the body is more
   // than drain_body() reads, or it failed. (A chunked body's rest is unknown: it is tried.)
@@ -301,17 +239,6 @@ class Http1BodySource final : public BodySource {
 
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
-
-std::string fmt_hex(std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[n & 0xf]);
-    n >>= 4;
-  } while (n != 0);
-  out += "\r\n";
-  return out;
-}
 
 const char* reason(unsigned status) {
   auto r = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
@@ -489,27 +416,6 @@ asio::awaitable<void> reject(Stream& stream, Activity& act, SessionContext& ctx,
   ctx.metrics.observe_request("rejected", status, "HTTP/1.1", 0.0);
   spdlog::info("access - - rejected status={} reason=\"{}\" proto=HTTP/1.1 peer={}", status, message,
                ctx.info->remote_address);
-}
-
-// RFC 9112 6.1: a request's framing is either a Content-Length or exactly `chunked`; anything
-// else (another coding, a list, both headers) could be read differently by a proxy in front, so
-// it is refused (400, close) instead of guessed at.
-const char* framing_problem(const bhttp::request_parser<bhttp::buffer_body>& p) {
-  const auto& msg = p.get();
-  std::size_t te_fields = 0;
-  bool te_chunked = false;
-  for (const auto& f : msg) {
-    if (f.name() != bhttp::field::transfer_encoding) continue;
-    ++te_fields;
-    std::string_view v = f.value();
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    te_chunked = iequals(v, "chunked");
-  }
-  if (te_fields == 0) return nullptr;
-  if (te_fields > 1 || !te_chunked) return "Transfer-Encoding other than a single chunked coding";
-  if (msg.find(bhttp::field::content_length) != msg.end()) return "both Transfer-Encoding and Content-Length";
-  return nullptr;
 }
 
 // Lingering close: the response is out, but the client may still be sending (a body the server

@@ -564,17 +564,14 @@ struct MkvIngestParser::Impl {
     if (finished) return std::nullopt;
     finished = true;
     const bool at_boundary = mode == Mode::header && !header_reader.partial();
-    if (at_boundary) {
-      close_finished_levels();
-      if (error) return error;
-    }
+    if (at_boundary) close_finished_levels();
+    if (error) return error;
     // A Cluster (or BlockGroup) of known size that has not ended yet is truncated.
     const bool complete = at_boundary && !group_active && !(cluster_active && !cluster_unknown);
     if (fragment_open && complete && (!cluster_active || timecode_parsed)) {
       close_fragment(false);
-    } else {
-      fragment_open = false;  // the open fragment is not stored
-      cluster_active = false;
+    } else {  // the open fragment is not stored; a cut inside an element is reported
+      fragment_open = cluster_active = false;
       fragment = Fragment{};
       ended_inside_element = !complete && pos > 0;
     }

@@ -119,7 +119,6 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
     }
     co_return;
   }
-  const auto id = std::optional<std::uint64_t>(admission.id);
   if (admission.evicted_one) {
     server.metrics.connections_evicted.inc();
     if (refusals_log_due())
@@ -190,7 +189,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ServerContext& server
   hooks->alive = false;
   hooks->abort = nullptr;
   hooks->drain = nullptr;
-  server.tracker.remove(*id);
+  server.tracker.remove(admission.id);
   server.metrics.connections_open.add(-1);
 }
 
