@@ -96,12 +96,18 @@ mkdir -p "$(dirname "$REPORT")"
   echo "# Fuzz campaign $STAMP"
   echo
   echo "Commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with local changes)'),"
-  echo "FUZZ_SECONDS=$FUZZ_SECONDS CPU seconds per target on FUZZ_JOBS=$FUZZ_JOBS jobs ($per_job s each)."
+  echo "FUZZ_SECONDS=$FUZZ_SECONDS CPU seconds per target on FUZZ_JOBS=$FUZZ_JOBS jobs ($per_job s each);"
+  echo "the CPU column is measured (user + system of the target's processes), not planned."
   echo
   echo "| target | CPU s | wall s | execs | exec/s | corpus before | corpus after | crashes |"
   echo "|---|---|---|---|---|---|---|---|"
 } >"$REPORT"
 
+# cpu_seconds FILE: the children's user + system seconds from the output of bash's `times`
+# (second line, "0m12.345s 0m1.234s"), rounded down.
+cpu_seconds() {
+  sed -n 2p "$1" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d\n", t }'
+}
 count_files() { find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l; }
 sha1='.*/[0-9a-f]{40}'  # the names libFuzzer gives the inputs it saves (find, POSIX ERE)
 
@@ -121,9 +127,11 @@ for t in "${TARGETS[@]}"; do
   # -jobs runs each job as its own process with its own log (fuzz-<n>.log in the cwd); a job ends
   # at its time limit or its first crash.
   # shellcheck disable=SC2086  # FUZZ_ARGS is a list of flags
-  (cd "$work" && "$bin" -jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS" -max_total_time="$per_job" -timeout=25 \
+  # The subshell ends with `times`: its second line is the user and system CPU of every process
+  # it waited for (libFuzzer waits for its jobs), which is the CPU the target really got.
+  (cd "$work" && { "$bin" -jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS" -max_total_time="$per_job" -timeout=25 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" $FUZZ_ARGS \
-    "$work/corpus" "$kept" >"$work/jobs.log" 2>&1) || true
+    "$work/corpus" "$kept" >"$work/jobs.log" 2>&1 || true; } && times >"$work/cpu.times")
   wall=$(($(date +%s) - started))
   execs=0
   rate=0
@@ -158,7 +166,7 @@ for t in "${TARGETS[@]}"; do
     found=$((found + 1))
   done
   ((found > 0)) && crashed=1
-  cpu=$((per_job * FUZZ_JOBS))
+  cpu=$(cpu_seconds "$work/cpu.times")
   echo "| $t | $cpu | $wall | $execs | $rate | $before | $after | $found |" >>"$REPORT"
   echo "   $execs execs ($rate/s over all jobs) in ${wall}s, corpus $before -> $after, $found crash file(s)"
   if ((found > 0)); then

@@ -3,7 +3,7 @@
 // See docs/storage.md for files, keys and the durability rule.
 //
 // Threading: every method is safe to call from several threads at once. Methods marked
-// "blocking" may touch the disk and must be called through app::offload (never on an I/O
+// "blocking" may touch the disk and must be called through exec::offload (never on an I/O
 // thread). persist_async() never blocks; its callback runs on a store thread and must only post
 // work elsewhere (it must not block or call back into the store synchronously).
 
@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "kvs/stream_store.hpp"
+#include "kvs/result.hpp"
 
 namespace kvs {
 

@@ -16,33 +16,13 @@
 #include <vector>
 
 #include "kvs/error.hpp"
+#include "kvs/result.hpp"
 #include "kvs/stream.hpp"
 
 namespace kvs {
 
 inline constexpr std::size_t kMaxTagsPerStream = 50;
 inline constexpr std::int32_t kMaxDataRetentionHours = 87600;
-
-// A small expected-like result: a value or a kvs::Error.
-template <class T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  T& value() { return std::get<0>(v_); }
-  const T& value() const { return std::get<0>(v_); }
-  T& operator*() { return value(); }
-  T* operator->() { return &value(); }
-  const Error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, Error> v_;
-};
-
-struct Unit {};
-using Status = Result<Unit>;
 
 // Names a stream: exactly one of the two is non-empty (the API validates that).
 struct StreamRef {

@@ -1,7 +1,5 @@
 #include "api/authenticated.hpp"
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/error.hpp>

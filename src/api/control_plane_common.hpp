@@ -4,8 +4,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "api/control_plane.hpp"
+#include "exec/offload.hpp"
 #include "http/aws_error.hpp"
 
 namespace kvsd::api::detail {
@@ -18,6 +21,23 @@ using JsonHandler = boost::asio::awaitable<void> (*)(const ControlPlaneContext&,
 
 boost::asio::awaitable<void> send_json(http::ResponseWriter& w, const Json& body);
 Json stream_info_json(const kvs::StreamInfo& s);
+
+using http::refused;
+
+// The answer to a body-less success: {}.
+inline constexpr auto empty_object = [](const auto& /*value*/) { return Json::object(); };
+
+// Runs `work` (a blocking StreamStore call that returns a kvs::Result) on the offload pool and
+// answers with its error, or with 200 and the JSON object `render` makes of its value.
+template <class Work, class Render>
+boost::asio::awaitable<void> answer(const ControlPlaneContext& ctx, http::ResponseWriter& w, Work work, Render render) {
+  auto r = co_await exec::offload(*ctx.pool, std::move(work));
+  if (!r) {
+    co_await http::send_error(w, r.error());
+    co_return;
+  }
+  co_await send_json(w, render(r.value()));
+}
 
 void add_stream_routes(http::Router& router, const ControlPlaneContext& ctx);
 void add_tag_routes(http::Router& router, const ControlPlaneContext& ctx);

@@ -6,7 +6,7 @@
 
 #include "api/control_plane_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 
 namespace kvsd::api::detail {
 
@@ -44,32 +44,18 @@ Json notification_config_json(const kvs::NotificationConfiguration& c) {
   return j;
 }
 
-asio::awaitable<void> send_status(http::ResponseWriter& w, const kvs::Status& r) {
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  const Json out = Json::object();
-  co_await send_json(w, out);
-}
-
 asio::awaitable<void> describe_image_generation(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
                                                 const Json& j) {
   kvs::StreamRef ref;
-  if (auto e = v::stream_ref(j, ref)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await refused(w, v::stream_ref(j, ref))) co_return;
   auto* store = ctx.store;
-  auto work = [store, &ref] { return store->image_generation_configuration(ref); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  if (r.value()) out["ImageGenerationConfiguration"] = image_config_json(*r.value());
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref] { return store->image_generation_configuration(ref); },
+      [&](const auto& value) {
+        Json out = Json::object();
+        if (value) out["ImageGenerationConfiguration"] = image_config_json(*value);
+        return out;
+      });
 }
 
 asio::awaitable<void> update_image_generation(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
@@ -78,33 +64,24 @@ asio::awaitable<void> update_image_generation(const ControlPlaneContext& ctx, ht
   std::optional<kvs::ImageGenerationConfiguration> config;
   std::optional<kvs::Error> err = v::stream_ref(j, ref);
   if (!err) err = v::image_generation_configuration(j, "ImageGenerationConfiguration", config);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   auto* store = ctx.store;
-  auto work = [store, &ref, &config] { return store->set_image_generation_configuration(ref, config); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  co_await send_status(w, r);
+  co_await answer(
+      ctx, w, [store, &ref, &config] { return store->set_image_generation_configuration(ref, config); }, empty_object);
 }
 
 asio::awaitable<void> describe_notification(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
                                             const Json& j) {
   kvs::StreamRef ref;
-  if (auto e = v::stream_ref(j, ref)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await refused(w, v::stream_ref(j, ref))) co_return;
   auto* store = ctx.store;
-  auto work = [store, &ref] { return store->notification_configuration(ref); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  if (r.value()) out["NotificationConfiguration"] = notification_config_json(*r.value());
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref] { return store->notification_configuration(ref); },
+      [&](const auto& value) {
+        Json out = Json::object();
+        if (value) out["NotificationConfiguration"] = notification_config_json(*value);
+        return out;
+      });
 }
 
 asio::awaitable<void> update_notification(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
@@ -113,14 +90,10 @@ asio::awaitable<void> update_notification(const ControlPlaneContext& ctx, http::
   std::optional<kvs::NotificationConfiguration> config;
   std::optional<kvs::Error> err = v::stream_ref(j, ref);
   if (!err) err = v::notification_configuration(j, "NotificationConfiguration", config);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   auto* store = ctx.store;
-  auto work = [store, &ref, &config] { return store->set_notification_configuration(ref, config); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  co_await send_status(w, r);
+  co_await answer(
+      ctx, w, [store, &ref, &config] { return store->set_notification_configuration(ref, config); }, empty_object);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include "api/control_plane_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 
 namespace kvsd::api::detail {
 
@@ -61,39 +61,29 @@ std::optional<kvs::Error> parse_create(const Json& j, kvs::CreateStreamInput& in
 asio::awaitable<void> create_stream(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
                                     const Json& j) {
   kvs::CreateStreamInput in;
-  if (auto e = parse_create(j, in)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await refused(w, parse_create(j, in))) co_return;
   auto* store = ctx.store;
-  auto work = [store, &in] { return store->create(in); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  out["StreamARN"] = r->stream_arn;
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &in] { return store->create(in); },
+      [&](const auto& value) {
+        Json out = Json::object();
+        out["StreamARN"] = value.stream_arn;
+        return out;
+      });
 }
 
 asio::awaitable<void> describe_stream(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
                                       const Json& j) {
   kvs::StreamRef ref;
-  if (auto e = v::stream_ref(j, ref)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await refused(w, v::stream_ref(j, ref))) co_return;
   auto* store = ctx.store;
-  auto work = [store, &ref] { return store->describe(ref); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  out["StreamInfo"] = stream_info_json(r.value());
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref] { return store->describe(ref); },
+      [&](const auto& value) {
+        Json out = Json::object();
+        out["StreamInfo"] = stream_info_json(value);
+        return out;
+      });
 }
 
 std::optional<kvs::Error> parse_list(const Json& j, kvs::ListStreamsInput& in) {
@@ -118,22 +108,17 @@ std::optional<kvs::Error> parse_list(const Json& j, kvs::ListStreamsInput& in) {
 asio::awaitable<void> list_streams(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
                                    const Json& j) {
   kvs::ListStreamsInput in;
-  if (auto e = parse_list(j, in)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await refused(w, parse_list(j, in))) co_return;
   auto* store = ctx.store;
-  auto work = [store, &in] { return store->list(in); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  out["StreamInfoList"] = Json::array();
-  for (const auto& s : r->streams) out["StreamInfoList"].push_back(stream_info_json(s));
-  if (!r->next_token.empty()) out["NextToken"] = r->next_token;
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &in] { return store->list(in); },
+      [&](const auto& value) {
+        Json out = Json::object();
+        out["StreamInfoList"] = Json::array();
+        for (const auto& s : value.streams) out["StreamInfoList"].push_back(stream_info_json(s));
+        if (!value.next_token.empty()) out["NextToken"] = value.next_token;
+        return out;
+      });
 }
 
 asio::awaitable<void> delete_stream(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
@@ -142,20 +127,11 @@ asio::awaitable<void> delete_stream(const ControlPlaneContext& ctx, http::Reques
   std::optional<std::string> version;
   std::optional<kvs::Error> err = v::required_string(j, "StreamARN", v::is_resource_arn, kArnRule, ref.arn);
   if (!err) err = v::optional_string(j, "CurrentVersion", v::is_version, kVersionRule, version);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   const std::string current = version.value_or(std::string());
   auto* store = ctx.store;
-  auto work = [store, &ref, &current] { return store->remove(ref, current); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  const Json out = Json::object();
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref, &current] { return store->remove(ref, current); }, empty_object);
 }
 
 asio::awaitable<void> update_stream(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
@@ -165,19 +141,10 @@ asio::awaitable<void> update_stream(const ControlPlaneContext& ctx, http::Reques
   if (!err) err = v::required_string(j, "CurrentVersion", v::is_version, kVersionRule, in.current_version);
   if (!err) err = v::optional_string(j, "DeviceName", v::is_device_name, kDeviceRule, in.device_name);
   if (!err) err = v::optional_string(j, "MediaType", v::is_media_type, kMediaRule, in.media_type);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   auto* store = ctx.store;
-  auto work = [store, &in] { return store->update(in); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  const Json out = Json::object();
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &in] { return store->update(in); }, empty_object);
 }
 
 asio::awaitable<void> update_data_retention(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
@@ -192,22 +159,13 @@ asio::awaitable<void> update_data_retention(const ControlPlaneContext& ctx, http
                              "one of INCREASE_DATA_RETENTION, DECREASE_DATA_RETENTION", op);
   if (!err) err = v::optional_int(j, "DataRetentionChangeInHours", 1, kvs::kMaxDataRetentionHours, change);
   if (!err && !change) err = kvs::Error{kvs::errc::invalid_argument, "DataRetentionChangeInHours is required"};
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   in.operation =
       op == "INCREASE_DATA_RETENTION" ? kvs::RetentionOperation::increase : kvs::RetentionOperation::decrease;
   in.change_in_hours = static_cast<std::int32_t>(*change);
   auto* store = ctx.store;
-  auto work = [store, &in] { return store->update_retention(in); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  const Json out = Json::object();
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &in] { return store->update_retention(in); }, empty_object);
 }
 
 asio::awaitable<void> get_data_endpoint(const ControlPlaneContext& ctx, http::Request& req, http::ResponseWriter& w,
@@ -216,25 +174,20 @@ asio::awaitable<void> get_data_endpoint(const ControlPlaneContext& ctx, http::Re
   std::string api_name;
   std::optional<kvs::Error> err = v::stream_ref(j, ref);
   if (!err) err = v::required_string(j, "APIName", is_api_name, "one of the APIName enum values", api_name);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   auto* store = ctx.store;
-  auto work = [store, &ref] { return store->describe(ref); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  if (!ctx.public_endpoint.empty()) {
-    out["DataEndpoint"] = ctx.public_endpoint;
-  } else {
-    const auto& conn = *req.connection;
-    out["DataEndpoint"] = data_endpoint_for(conn.tls, req.authority, conn.local_address, conn.local_port);
-  }
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref] { return store->describe(ref); },
+      [&](const auto& /*stream*/) {
+        Json out = Json::object();
+        if (!ctx.public_endpoint.empty()) {
+          out["DataEndpoint"] = ctx.public_endpoint;
+        } else {
+          const auto& conn = *req.connection;
+          out["DataEndpoint"] = data_endpoint_for(conn.tls, req.authority, conn.local_address, conn.local_port);
+        }
+        return out;
+      });
 }
 
 }  // namespace

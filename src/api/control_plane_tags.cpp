@@ -6,7 +6,7 @@
 
 #include "api/control_plane_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 
 namespace kvsd::api::detail {
 
@@ -26,41 +26,27 @@ std::optional<kvs::Error> resource_ref(const Json& j, kvs::StreamRef& ref) {
 asio::awaitable<void> apply_tags(const ControlPlaneContext& ctx, http::ResponseWriter& w, const kvs::StreamRef& ref,
                                  const kvs::Tags& tags) {
   auto* store = ctx.store;
-  auto work = [store, &ref, &tags] { return store->tag(ref, tags); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  const Json out = Json::object();
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref, &tags] { return store->tag(ref, tags); }, empty_object);
 }
 
 asio::awaitable<void> remove_tags(const ControlPlaneContext& ctx, http::ResponseWriter& w, const kvs::StreamRef& ref,
                                   const std::vector<std::string>& keys) {
   auto* store = ctx.store;
-  auto work = [store, &ref, &keys] { return store->untag(ref, keys); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  const Json out = Json::object();
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref, &keys] { return store->untag(ref, keys); }, empty_object);
 }
 
 asio::awaitable<void> send_tags(const ControlPlaneContext& ctx, http::ResponseWriter& w, const kvs::StreamRef& ref) {
   auto* store = ctx.store;
-  auto work = [store, &ref] { return store->list_tags(ref); };
-  auto r = co_await app::offload(*ctx.pool, work);
-  if (!r) {
-    co_await http::send_error(w, r.error());
-    co_return;
-  }
-  Json out = Json::object();
-  out["Tags"] = Json::object();
-  for (const auto& [k, val] : r.value()) out["Tags"][k] = val;  // at most 50: one page
-  co_await send_json(w, out);
+  co_await answer(
+      ctx, w, [store, &ref] { return store->list_tags(ref); },
+      [&](const auto& value) {
+        Json out = Json::object();
+        out["Tags"] = Json::object();
+        for (const auto& [k, val] : value) out["Tags"][k] = val;  // at most 50: one page
+        return out;
+      });
 }
 
 asio::awaitable<void> tag_stream(const ControlPlaneContext& ctx, http::Request&, http::ResponseWriter& w,
@@ -69,10 +55,7 @@ asio::awaitable<void> tag_stream(const ControlPlaneContext& ctx, http::Request&,
   kvs::Tags tags;
   std::optional<kvs::Error> err = v::stream_ref(j, ref);
   if (!err) err = v::tag_map(j, "Tags", true, tags);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   co_await apply_tags(ctx, w, ref, tags);
 }
 
@@ -82,10 +65,7 @@ asio::awaitable<void> untag_stream(const ControlPlaneContext& ctx, http::Request
   std::vector<std::string> keys;
   std::optional<kvs::Error> err = v::stream_ref(j, ref);
   if (!err) err = v::tag_keys(j, "TagKeyList", keys);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   co_await remove_tags(ctx, w, ref, keys);
 }
 
@@ -95,10 +75,7 @@ asio::awaitable<void> list_tags_for_stream(const ControlPlaneContext& ctx, http:
   std::optional<std::string> token;
   std::optional<kvs::Error> err = v::stream_ref(j, ref);
   if (!err) err = v::optional_string(j, "NextToken", v::is_next_token, kTokenRule, token);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   co_await send_tags(ctx, w, ref);
 }
 
@@ -108,10 +85,7 @@ asio::awaitable<void> tag_resource(const ControlPlaneContext& ctx, http::Request
   kvs::Tags tags;
   std::optional<kvs::Error> err = resource_ref(j, ref);
   if (!err) err = v::tag_list(j, "Tags", tags);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   co_await apply_tags(ctx, w, ref, tags);
 }
 
@@ -121,10 +95,7 @@ asio::awaitable<void> untag_resource(const ControlPlaneContext& ctx, http::Reque
   std::vector<std::string> keys;
   std::optional<kvs::Error> err = resource_ref(j, ref);
   if (!err) err = v::tag_keys(j, "TagKeyList", keys);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   co_await remove_tags(ctx, w, ref, keys);
 }
 
@@ -134,10 +105,7 @@ asio::awaitable<void> list_tags_for_resource(const ControlPlaneContext& ctx, htt
   std::optional<std::string> token;
   std::optional<kvs::Error> err = resource_ref(j, ref);
   if (!err) err = v::optional_string(j, "NextToken", v::is_next_token, kTokenRule, token);
-  if (err) {
-    co_await http::send_error(w, *err);
-    co_return;
-  }
+  if (co_await refused(w, err)) co_return;
   co_await send_tags(ctx, w, ref);
 }
 

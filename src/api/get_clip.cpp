@@ -1,9 +1,7 @@
 // GetClip (POST /getClip): one non-fragmented MP4 of the fragments whose start timestamp lies in
-// the TimestampRange, remuxed on the pool by media::build_mp4_clip (libavformat, no decoding).
+// the TimestampRange, remuxed on the pool by av::build_mp4_clip (libavformat, no decoding).
 // At most limits.clip_max_fragments fragments and limits.clip_max_bytes of output, cut silently
 // as on AWS. The clip must not span a change of the stream header (codec private data).
-
-#include "api/coroutine_frames_warning.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,8 +9,8 @@
 
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
-#include "media/mp4_clip.hpp"
+#include "av/mp4_clip.hpp"
+#include "exec/offload.hpp"
 
 namespace kvsd::api::detail {
 
@@ -21,22 +19,6 @@ namespace {
 namespace asio = boost::asio;
 
 kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_argument, std::move(message)}; }
-
-kvs::Error clip_error(const media::ClipError& e) {
-  switch (e.code) {
-    case media::ClipErrc::unsupported_media:
-      return {kvs::errc::unsupported_media_type, e.message};
-    case media::ClipErrc::missing_codec_private:
-      return {kvs::errc::missing_codec_private_data, e.message};
-    case media::ClipErrc::invalid_codec_private:
-      return {kvs::errc::invalid_codec_private_data, e.message};
-    case media::ClipErrc::invalid_media_frame:
-      return {kvs::errc::invalid_media_frame, e.message};
-    case media::ClipErrc::internal:
-      break;
-  }
-  return {kvs::errc::internal, e.message};
-}
 
 struct Built {
   std::vector<std::uint8_t> mp4;
@@ -53,15 +35,9 @@ asio::awaitable<void> get_clip(const MediaReadContext& ctx, http::Request&, http
   if (!bad && sel.end_ms - sel.start_ms > ctx.limits.clip_max_range_ms)
     bad = invalid("ClipFragmentSelector.TimestampRange may span at most " +
                   std::to_string(ctx.limits.clip_max_range_ms / 3'600'000) + " hours");
-  if (bad) {
-    co_await http::send_error(w, *bad);
-    co_return;
-  }
+  if (co_await http::refused(w, bad)) co_return;
   auto stream = co_await resolve_retained_stream(ctx, ref);
-  if (!stream) {
-    co_await http::send_error(w, stream.error());
-    co_return;
-  }
+  if (co_await http::refused(w, stream)) co_return;
 
   auto* store = ctx.fragments;
   const auto stream_id = stream->stream_id;
@@ -95,14 +71,14 @@ asio::awaitable<void> get_clip(const MediaReadContext& ctx, http::Request&, http
       clusters.push_back(std::move(*c));
     }
     std::vector<std::span<const std::uint8_t>> views(clusters.begin(), clusters.end());
-    media::ClipLimits clip_limits;
+    av::ClipLimits clip_limits;
     clip_limits.max_output_bytes = limits.clip_max_bytes;
-    auto built = media::build_mp4_clip(*header, views, clip_limits);
-    if (auto* err = std::get_if<media::ClipError>(&built)) return clip_error(*err);
-    auto& result = std::get<media::ClipResult>(built);
+    auto built = av::build_mp4_clip(*header, views, clip_limits);
+    if (auto* err = std::get_if<media::MediaError>(&built)) return media_error(*err);
+    auto& result = std::get<av::ClipResult>(built);
     return Built{std::move(result.mp4), result.fragments_used};
   };
-  auto built = co_await app::offload(*ctx.pool, work);
+  auto built = co_await exec::offload(*ctx.pool, work);
   if (!built) {
     if (built.error().code == kvs::errc::internal)
       spdlog::error("getClip {}: {}", stream->stream_name, built.error().message);

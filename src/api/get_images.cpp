@@ -2,11 +2,9 @@
 // (before EndTimestamp), from the fragments whose start timestamp lies in [Start, End] (spec
 // trap 14). An instant belongs to the latest such fragment that started at or before it; it is
 // NO_MEDIA when there is none or that fragment ended before the instant. Each fragment of a page
-// is decoded once on the offload pool (imaging::extract_fragment_images), at most
+// is decoded once on the offload pool (av::extract_fragment_images), at most
 // kMaxConcurrentDecodes at a time across all requests. Pages hold MaxResults instants (default
 // 25) and at most kMaxResponseBytes of image data; NextToken carries the next instant.
-
-#include "api/coroutine_frames_warning.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -22,9 +20,10 @@
 
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
-#include "imaging/fragment_images.hpp"
+#include "av/fragment_images.hpp"
+#include "exec/offload.hpp"
 #include "kvs/base64.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::api::detail {
 
@@ -120,7 +119,7 @@ struct ImagesRequest {
   std::int64_t interval_ms = kDefaultSamplingIntervalMs;
   std::int64_t max_results = kDefaultMaxResults;
   std::int64_t first_ms = 0;  // first instant of this page (Start, or the NextToken's)
-  imaging::ImageOptions options;
+  av::ImageOptions options;
 };
 
 std::string encode_token(std::int64_t next_ms) { return kvs::base64_encode("1|" + std::to_string(next_ms)); }
@@ -128,15 +127,7 @@ std::string encode_token(std::int64_t next_ms) { return kvs::base64_encode("1|" 
 std::optional<std::int64_t> decode_token(std::string_view token) {
   const auto raw = kvs::base64_decode(token);
   if (!raw || raw->size() < 3 || raw->compare(0, 2, "1|") != 0) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const std::string digits = raw->substr(2);
-    const auto ms = std::stoll(digits, &used);
-    if (used != digits.size()) return std::nullopt;
-    return ms;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  return kvs::parse_decimal<std::int64_t>(std::string_view(*raw).substr(2));
 }
 
 std::optional<kvs::Error> required_enum(const Json& j, const char* field, std::string_view a, std::string_view b,
@@ -149,7 +140,7 @@ std::optional<kvs::Error> required_enum(const Json& j, const char* field, std::s
   return std::nullopt;
 }
 
-std::optional<kvs::Error> parse_format_config(const Json& j, imaging::ImageOptions& options) {
+std::optional<kvs::Error> parse_format_config(const Json& j, av::ImageOptions& options) {
   const auto it = j.find("FormatConfig");
   if (it == j.end() || it->is_null()) return std::nullopt;
   if (!it->is_object()) return invalid("FormatConfig must be a map");
@@ -158,7 +149,7 @@ std::optional<kvs::Error> parse_format_config(const Json& j, imaging::ImageOptio
     if (key != "JPEGQuality") return invalid("FormatConfig key '" + key + "' is not JPEGQuality");
     if (!value.is_string() || !validation::is_jpeg_quality(value.get_ref<const std::string&>()))
       return invalid("FormatConfig.JPEGQuality must be a string holding an integer from 1 to 100");
-    options.jpeg_quality = std::stoi(value.get<std::string>());
+    options.jpeg_quality = kvs::parse_decimal<int>(value.get_ref<const std::string&>()).value_or(options.jpeg_quality);
   }
   return std::nullopt;
 }
@@ -182,7 +173,7 @@ std::optional<kvs::Error> parse(const Json& j, ImagesRequest& r) {
   r.interval_ms = n.value_or(kDefaultSamplingIntervalMs);
   std::string format;
   if (auto e = required_enum(j, "Format", "JPEG", "PNG", format)) return e;
-  r.options.format = format == "JPEG" ? imaging::ImageFormat::jpeg : imaging::ImageFormat::png;
+  r.options.format = format == "JPEG" ? av::ImageFormat::jpeg : av::ImageFormat::png;
   if (auto e = parse_format_config(j, r.options)) return e;
   if (auto e = validation::optional_int(j, "WidthPixels", 1, kMaxWidth, n)) return e;
   if (n) r.options.width = static_cast<int>(*n);
@@ -238,7 +229,7 @@ kvs::Result<std::vector<kvs::FragmentRecord>> list_fragments(kvs::FragmentStore&
 
 struct Sample {
   std::int64_t at_ms = 0;
-  imaging::ImageStatus status = imaging::ImageStatus::no_media;
+  av::ImageStatus status = av::ImageStatus::no_media;
   std::shared_ptr<const std::vector<std::uint8_t>> bytes;
 };
 
@@ -265,27 +256,21 @@ std::vector<FragmentWork> plan(const std::vector<kvs::FragmentRecord>& fragments
 }
 
 struct Decoded {
-  imaging::FragmentImages images;
+  av::FragmentImages images;
 };
 
 // ---- Handler ----------------------------------------------------------------------------------
 
 asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, http::ResponseWriter& w, const Json& j) {
   ImagesRequest r;
-  if (auto e = parse(j, r)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await http::refused(w, parse(j, r))) co_return;
   auto stream = co_await resolve_retained_stream(ctx, r.ref);
-  if (!stream) {
-    co_await http::send_error(w, stream.error());
-    co_return;
-  }
+  if (co_await http::refused(w, stream)) co_return;
 
   std::vector<Sample> samples;
   for (std::int64_t t = r.first_ms; t < r.end_ms && static_cast<std::int64_t>(samples.size()) < r.max_results;
        t += r.interval_ms)
-    samples.push_back(Sample{t, imaging::ImageStatus::no_media, nullptr});
+    samples.push_back(Sample{t, av::ImageStatus::no_media, nullptr});
   std::optional<std::int64_t> next_ms;
   if (const auto after = samples.back().at_ms + r.interval_ms; after < r.end_ms) next_ms = after;
 
@@ -295,11 +280,8 @@ asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, ht
   const auto from = r.start_ms;
   const auto to = samples.back().at_ms;
   auto listing = [store, stream_id, kind, from, to] { return list_fragments(*store, stream_id, kind, from, to); };
-  auto fragments = co_await app::offload(*ctx.pool, listing);
-  if (!fragments) {
-    co_await http::send_error(w, fragments.error());
-    co_return;
-  }
+  auto fragments = co_await exec::offload(*ctx.pool, listing);
+  if (co_await http::refused(w, fragments)) co_return;
 
   const auto work = plan(*fragments, r.kind, samples);
   std::map<std::uint64_t, std::shared_ptr<const std::vector<std::uint8_t>>> headers;
@@ -321,7 +303,7 @@ asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, ht
       }
       auto cluster = store->read_cluster(frag);
       if (!cluster) return cluster.error();
-      return Decoded{imaging::extract_fragment_images(**header_slot, *cluster, instants_ns, options)};
+      return Decoded{av::extract_fragment_images(**header_slot, *cluster, instants_ns, options)};
     };
     std::optional<kvs::Result<Decoded>> result;
     {
@@ -329,7 +311,7 @@ asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, ht
       struct Permit {
         ~Permit() { decode_gate().release(); }
       } permit;
-      result.emplace(co_await app::offload(*ctx.pool, decode));
+      result.emplace(co_await exec::offload(*ctx.pool, decode));
     }
     auto& decoded = *result;
     if (!decoded) {
@@ -345,7 +327,7 @@ asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, ht
       const auto i = fw.samples[k];
       if (i >= page_end) break;
       auto& image = images.images[k];
-      if (image.status == imaging::ImageStatus::ok) {
+      if (image.status == av::ImageStatus::ok) {
         const std::size_t encoded = (image.bytes->size() + 2) / 3 * 4;
         if (response_bytes + encoded > kMaxResponseBytes && i > 0) {
           page_end = i;  // this sample starts the next page
@@ -367,14 +349,14 @@ asio::awaitable<void> get_images(const MediaReadContext& ctx, http::Request&, ht
     Json o = Json::object();
     o["TimeStamp"] = epoch_seconds_json(s.at_ms);
     switch (s.status) {
-      case imaging::ImageStatus::ok:
+      case av::ImageStatus::ok:
         o["ImageContent"] =
             kvs::base64_encode(std::string_view(reinterpret_cast<const char*>(s.bytes->data()), s.bytes->size()));
         break;
-      case imaging::ImageStatus::no_media:
+      case av::ImageStatus::no_media:
         o["Error"] = "NO_MEDIA";
         break;
-      case imaging::ImageStatus::media_error:
+      case av::ImageStatus::media_error:
         o["Error"] = "MEDIA_ERROR";
         break;
     }

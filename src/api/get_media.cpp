@@ -8,8 +8,6 @@
 // fragments in flight at that moment settled, so a fragment RECEIVED just before the subscription
 // (not queued live, not yet in the index) is read from the store rather than skipped.
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -19,7 +17,7 @@
 
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 #include "media/kvs_chunk.hpp"
 
 namespace kvsd::api::detail {
@@ -207,7 +205,7 @@ class Session {
     for (;;) {
       const auto after = last_;
       auto work = [store, stream_id, after] { return store->list_after(stream_id, after, kStoreBatch); };
-      auto page = co_await app::offload(*ctx_.pool, work);
+      auto page = co_await exec::offload(*ctx_.pool, work);
       if (!page) {
         spdlog::error("getMedia {}: index read failed: {}", stream_.stream_name, page.error().message);
         co_return false;
@@ -239,7 +237,7 @@ class Session {
       }
       return std::make_pair(store->read_cluster(f), header);
     };
-    auto r = co_await app::offload(*ctx_.pool, work);
+    auto r = co_await exec::offload(*ctx_.pool, work);
     if (!r.first) {
       spdlog::warn("getMedia {}: fragment {} unreadable: {}", stream_.stream_name, f.fragment_number,
                    r.first.error().message);
@@ -282,15 +280,9 @@ class Session {
 asio::awaitable<void> get_media(const MediaReadContext& ctx, http::Request&, http::ResponseWriter& w, const Json& j) {
   kvs::StreamRef ref;
   Selector sel;
-  if (auto e = parse(j, ref, sel)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await http::refused(w, parse(j, ref, sel))) co_return;
   auto stream = co_await resolve_stream(ctx, ref);
-  if (!stream) {
-    co_await http::send_error(w, stream.error());
-    co_return;
-  }
+  if (co_await http::refused(w, stream)) co_return;
   auto ex = co_await asio::this_coro::executor;
   auto sub = ctx.live->subscribe(stream->stream_id, ex, ctx.limits.get_media_per_stream);
   if (!sub) {
@@ -306,11 +298,8 @@ asio::awaitable<void> get_media(const MediaReadContext& ctx, http::Request&, htt
   auto* store = ctx.fragments;
   const auto stream_id = stream->stream_id;
   auto work = [store, stream_id, &sel, &in_flight_max] { return locate(*store, stream_id, sel, in_flight_max); };
-  auto pos = co_await app::offload(*ctx.pool, work);
-  if (!pos) {
-    co_await http::send_error(w, pos.error());
-    co_return;
-  }
+  auto pos = co_await exec::offload(*ctx.pool, work);
+  if (co_await http::refused(w, pos)) co_return;
   http::Headers h{{"content-type", "video/webm"}};
   if (co_await w.start(200, std::move(h))) co_return;
   Session session(ctx, w, std::move(*stream), std::move(sub));

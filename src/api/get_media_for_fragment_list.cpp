@@ -5,8 +5,6 @@
 // opened and read into the page cache on the pool (the next batch while the current one is
 // sent), then sent with ResponseWriter::write_file (sendfile on cleartext HTTP/1.1).
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,8 +15,8 @@
 
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
+#include "exec/offload.hpp"
 
 namespace kvsd::api::detail {
 
@@ -64,7 +62,7 @@ struct Batch {
 struct PendingRead {
   explicit PendingRead(const asio::any_io_executor& ex) : done(ex) {}
   std::optional<kvs::Result<Batch>> result;
-  http::AsyncEvent done;
+  exec::AsyncEvent done;
 };
 
 // Starts reading the records from `next` on, up to kReadBatchBytes (at least one), plus any
@@ -113,15 +111,9 @@ asio::awaitable<void> get_media_for_fragment_list(const MediaReadContext& ctx, h
                                                   const Json& j) {
   kvs::StreamRef ref;
   std::vector<std::string> numbers;
-  if (auto e = parse(ctx, j, ref, numbers)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await http::refused(w, parse(ctx, j, ref, numbers))) co_return;
   auto stream = co_await resolve_stream(ctx, ref);
-  if (!stream) {
-    co_await http::send_error(w, stream.error());
-    co_return;
-  }
+  if (co_await http::refused(w, stream)) co_return;
   auto* store = ctx.fragments;
   const auto stream_id = stream->stream_id;
   auto lookup = [store, stream_id, &numbers]() -> kvs::Result<Loaded> {
@@ -138,11 +130,8 @@ asio::awaitable<void> get_media_for_fragment_list(const MediaReadContext& ctx, h
     }
     return out;
   };
-  auto loaded = co_await app::offload(*ctx.pool, lookup);
-  if (!loaded) {
-    co_await http::send_error(w, loaded.error());
-    co_return;
-  }
+  auto loaded = co_await exec::offload(*ctx.pool, lookup);
+  if (co_await http::refused(w, loaded)) co_return;
   if (!loaded->missing.empty()) {
     std::string list;
     for (std::size_t i = 0; i < loaded->missing.size() && i < kMaxListedInError; ++i)

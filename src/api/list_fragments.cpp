@@ -3,15 +3,13 @@
 // scans; without a FragmentSelector every fragment by server timestamp. NextToken carries the
 // selector and the store's cursor, in the model's base64 alphabet.
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <limits>
 #include <string_view>
 
 #include "api/list_fragments_token.hpp"
 #include "api/media_read_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 #include "kvs/base64.hpp"
 
 namespace kvsd::api::detail {
@@ -66,23 +64,14 @@ asio::awaitable<void> list_fragments(const MediaReadContext& ctx, http::Request&
                                      const Json& j) {
   kvs::StreamRef ref;
   kvs::FragmentQuery q;
-  if (auto e = parse(j, ref, q)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await http::refused(w, parse(j, ref, q))) co_return;
   auto stream = co_await resolve_stream(ctx, ref);
-  if (!stream) {
-    co_await http::send_error(w, stream.error());
-    co_return;
-  }
+  if (co_await http::refused(w, stream)) co_return;
   q.stream_id = stream->stream_id;
   auto* fragments = ctx.fragments;
   auto work = [fragments, &q] { return fragments->list(q); };
-  auto page = co_await app::offload(*ctx.pool, work);
-  if (!page) {
-    co_await http::send_error(w, page.error());
-    co_return;
-  }
+  auto page = co_await exec::offload(*ctx.pool, work);
+  if (co_await http::refused(w, page)) co_return;
   Json list = Json::array();
   for (const auto& f : page->fragments) list.push_back(fragment_json(f));
   Json out = Json::object();

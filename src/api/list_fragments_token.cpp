@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kvs/base64.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::api::detail {
 
@@ -27,15 +28,11 @@ bool decode_list_fragments_token(std::string_view token, kvs::FragmentQuery& q) 
   }
   parts.push_back(raw->substr(pos));
   if (parts[0] != "1" || (parts[1] != "p" && parts[1] != "s") || parts[4].empty()) return false;
-  try {
-    std::size_t used = 0;
-    q.from_ms = std::stoll(parts[2], &used);
-    if (used != parts[2].size()) return false;
-    q.to_ms = std::stoll(parts[3], &used);
-    if (used != parts[3].size()) return false;
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto from = kvs::parse_decimal<std::int64_t>(parts[2]);
+  const auto to = kvs::parse_decimal<std::int64_t>(parts[3]);
+  if (!from || !to) return false;
+  q.from_ms = *from;
+  q.to_ms = *to;
   q.kind = parts[1] == "p" ? kvs::TimestampKind::producer : kvs::TimestampKind::server;
   q.cursor = parts[4];
   return true;

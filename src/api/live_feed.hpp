@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
 #include "kvs/fragment_store.hpp"
 
 namespace kvsd::api {
@@ -69,7 +69,7 @@ class LiveSubscription : public std::enable_shared_from_this<LiveSubscription> {
   const std::uint64_t stream_id_;
   const std::size_t max_queued_;
   boost::asio::any_io_executor executor_;
-  http::AsyncEvent wake_;
+  exec::AsyncEvent wake_;
   // Guarded by feed_.mutex_.
   std::deque<std::shared_ptr<const LiveFragment>> queue_;
   bool overflowed_ = false;

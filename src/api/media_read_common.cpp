@@ -1,7 +1,5 @@
 #include "api/media_read_common.hpp"
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -10,7 +8,7 @@
 #include <utility>
 
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 #include "media/kvs_chunk.hpp"
 
 namespace kvsd::api::detail {
@@ -97,7 +95,7 @@ std::optional<kvs::Error> timestamp_selector(const Json& j, const char* field, T
 asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_stream(const MediaReadContext& ctx, const kvs::StreamRef& ref) {
   auto* streams = ctx.streams;
   auto work = [streams, ref] { return streams->describe(ref); };
-  co_return co_await app::offload(*ctx.pool, work);
+  co_return co_await exec::offload(*ctx.pool, work);
 }
 
 asio::awaitable<kvs::Result<kvs::StreamInfo>> resolve_retained_stream(const MediaReadContext& ctx,
@@ -159,6 +157,22 @@ asio::awaitable<bool> send_chunk(http::ResponseWriter& w, const std::vector<std:
   if (!prefixed) co_return false;
   const auto ec = co_await w.write_file(http::FileRange{cluster.file->fd(), cluster.offset, cluster.size});
   co_return !ec;
+}
+
+kvs::Error media_error(const media::MediaError& e) {
+  switch (e.code) {
+    case media::MediaErrc::unsupported_media:
+      return {kvs::errc::unsupported_media_type, e.message};
+    case media::MediaErrc::missing_codec_private:
+      return {kvs::errc::missing_codec_private_data, e.message};
+    case media::MediaErrc::invalid_codec_private:
+      return {kvs::errc::invalid_codec_private_data, e.message};
+    case media::MediaErrc::invalid_media_frame:
+      return {kvs::errc::invalid_media_frame, e.message};
+    case media::MediaErrc::internal:
+      break;
+  }
+  return {kvs::errc::internal, e.message};
 }
 
 }  // namespace kvsd::api::detail

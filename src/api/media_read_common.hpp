@@ -9,6 +9,7 @@
 
 #include "api/media_read.hpp"
 #include "http/aws_error.hpp"
+#include "media/media_error.hpp"
 
 namespace kvsd::api::detail {
 
@@ -67,5 +68,9 @@ Json epoch_seconds_json(std::int64_t ms);
 
 // True for 1-128 decimal digits (the FragmentNumber pattern).
 bool is_fragment_number(std::string_view s);
+
+// The AWS error for a media read that failed (GetClip, HLS/DASH segments, MPEG-TS chunks): the
+// one mapping of media::MediaErrc.
+kvs::Error media_error(const media::MediaError& e);
 
 }  // namespace kvsd::api::detail

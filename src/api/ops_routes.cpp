@@ -1,7 +1,5 @@
 #include "api/ops_routes.hpp"
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include "auth/crypto.hpp"
 
 namespace kvsd::api {

@@ -1,9 +1,8 @@
 #include "api/playback_common.hpp"
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <algorithm>
 
+#include "api/media_read_common.hpp"
 #include "kvs/hex.hpp"
 
 namespace kvsd::api::detail {
@@ -54,26 +53,10 @@ kvs::Result<PlaybackSession> session_of(const PlaybackContext& ctx, const std::m
   return ctx.signer->verify(token, protocol, ctx.read->now_ms());
 }
 
-kvs::Error playback_error(const media::PlaybackError& e) {
-  switch (e.code) {
-    case media::PlaybackErrc::unsupported_media:
-      return {kvs::errc::unsupported_media_type, e.message};
-    case media::PlaybackErrc::missing_codec_private:
-      return {kvs::errc::missing_codec_private_data, e.message};
-    case media::PlaybackErrc::invalid_codec_private:
-      return {kvs::errc::invalid_codec_private_data, e.message};
-    case media::PlaybackErrc::invalid_media_frame:
-      return {kvs::errc::invalid_media_frame, e.message};
-    case media::PlaybackErrc::internal:
-      break;
-  }
-  return {kvs::errc::internal, e.message};
-}
-
 kvs::Result<AnnouncedTracks> announced_tracks(std::span<const std::uint8_t> header, bool mpeg_ts,
                                               const std::vector<kvs::FragmentRecord>& sample) {
   auto tracks = media::playback_tracks(header, mpeg_ts);
-  if (auto* err = std::get_if<media::PlaybackError>(&tracks)) return playback_error(*err);
+  if (auto* err = std::get_if<media::MediaError>(&tracks)) return media_error(*err);
   const auto& list = std::get<std::vector<media::PlaybackTrack>>(tracks);
   if (list.empty()) return kvs::Error{kvs::errc::unsupported_media_type, "the stream has no playable track"};
   AnnouncedTracks out;

@@ -24,9 +24,6 @@ std::map<std::string, std::string> parse_query(std::string_view query);
 kvs::Result<PlaybackSession> session_of(const PlaybackContext& ctx, const std::map<std::string, std::string>& q,
                                         PlaybackProtocol protocol);
 
-// Maps a media::PlaybackError to the AWS error.
-kvs::Error playback_error(const media::PlaybackError& e);
-
 // The tracks to announce (main = video, or audio alone; audio = AAC on track 2) from a header.
 struct AnnouncedTracks {
   media::VariantTrack main;

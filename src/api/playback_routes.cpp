@@ -3,15 +3,15 @@
 // from the stored header and cluster bytes (media/hls_segments.hpp). Only the SessionToken
 // authorizes them; a fragment is served only from the token's stream.
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <limits>
 
 #include "api/media_read_common.hpp"
 #include "api/playback_common.hpp"
-#include "app/offload.hpp"
+#include "av/ts_segment.hpp"
+#include "exec/offload.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::api::detail {
 
@@ -35,11 +35,8 @@ std::string as_body(const std::vector<std::uint8_t>& bytes) {
 template <class Work>
 asio::awaitable<void> respond(const PlaybackContext& ctx, http::ResponseWriter& w, const char* content_type,
                               Work& work) {
-  auto body = co_await app::offload(*ctx.read->pool, work);
-  if (!body) {
-    co_await http::send_error(w, body.error());
-    co_return;
-  }
+  auto body = co_await exec::offload(*ctx.read->pool, work);
+  if (co_await http::refused(w, body)) co_return;
   co_await send_body(w, content_type, std::move(*body));
 }
 
@@ -47,27 +44,14 @@ kvs::Error invalid(std::string message) { return kvs::Error{kvs::errc::invalid_a
 
 std::optional<std::uint64_t> number_param(const Query& q, const char* name) {
   const auto it = q.find(name);
-  if (it == q.end() || it->second.empty() || it->second.size() > 20) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : it->second) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return v;
+  if (it == q.end()) return std::nullopt;
+  return kvs::parse_decimal<std::uint64_t>(it->second);
 }
 
 std::optional<std::int64_t> signed_param(const Query& q, const char* name) {
   const auto it = q.find(name);
-  if (it == q.end() || it->second.empty() || it->second.size() > 19) return std::nullopt;
-  std::int64_t v = 0;
-  std::size_t i = it->second[0] == '-' ? 1 : 0;
-  if (i == it->second.size()) return std::nullopt;
-  for (; i < it->second.size(); ++i) {
-    const char c = it->second[i];
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return it->second[0] == '-' ? -v : v;
+  if (it == q.end()) return std::nullopt;
+  return kvs::parse_decimal<std::int64_t>(it->second);
 }
 
 media::DiscontinuityRule rule_of(DiscontinuityMode m) {
@@ -121,11 +105,8 @@ using GetHandler = asio::awaitable<void> (*)(const PlaybackContext&, const Playb
 asio::awaitable<void> master_playlist(const PlaybackContext& ctx, const PlaybackSession& s, const Query& q,
                                       http::ResponseWriter& w) {
   auto work = [&ctx, &s] { return list_session(ctx, s); };
-  auto listing = co_await app::offload(*ctx.read->pool, work);
-  if (!listing) {
-    co_await http::send_error(w, listing.error());
-    co_return;
-  }
+  auto listing = co_await exec::offload(*ctx.read->pool, work);
+  if (co_await http::refused(w, listing)) co_return;
   auto text = media::master_playlist(q.at("SessionToken"), s.mpeg_ts, listing->tracks.main, listing->tracks.audio,
                                      listing->bandwidth_bps);
   co_await send_body(w, kPlaylistType, std::move(text));
@@ -135,11 +116,8 @@ asio::awaitable<void> media_playlist(const PlaybackContext& ctx, const PlaybackS
                                      http::ResponseWriter& w) {
   const auto track = number_param(q, "TrackNumber").value_or(1);
   auto work = [&ctx, &s] { return ctx.windows->compute(*ctx.read->fragments, s, ctx.read->now_ms()); };
-  auto window = co_await app::offload(*ctx.read->pool, work);
-  if (!window) {
-    co_await http::send_error(w, window.error());
-    co_return;
-  }
+  auto window = co_await exec::offload(*ctx.read->pool, work);
+  if (co_await http::refused(w, window)) co_return;
   if (window->segments.empty()) {
     co_await http::send_error(w, no_fragments());
     co_return;
@@ -162,11 +140,8 @@ asio::awaitable<void> media_playlist(const PlaybackContext& ctx, const PlaybackS
 asio::awaitable<void> dash_manifest(const PlaybackContext& ctx, const PlaybackSession& s, const Query& q,
                                     http::ResponseWriter& w) {
   auto work = [&ctx, &s] { return list_session(ctx, s); };
-  auto listing = co_await app::offload(*ctx.read->pool, work);
-  if (!listing) {
-    co_await http::send_error(w, listing.error());
-    co_return;
-  }
+  auto listing = co_await exec::offload(*ctx.read->pool, work);
+  if (co_await http::refused(w, listing)) co_return;
   std::vector<media::PlaylistSegment> segments;
   for (const auto& seg : listing->window.segments) segments.push_back(seg.segment);
   media::DashSpec spec;
@@ -201,7 +176,7 @@ asio::awaitable<void> init_fragment(const PlaybackContext& ctx, const PlaybackSe
     auto header = store.read_header(s.stream_id, id);
     if (!header) return header.error();
     auto init = media::fmp4_init_segment(*header, *track);
-    if (auto* err = std::get_if<media::PlaybackError>(&init)) return playback_error(*err);
+    if (auto* err = std::get_if<media::MediaError>(&init)) return media_error(*err);
     const auto& bytes = std::get<std::vector<std::uint8_t>>(init);
     return as_body(bytes);
   };
@@ -251,11 +226,17 @@ kvs::Result<Loaded> load_fragment(const PlaybackContext& ctx, const PlaybackSess
   return Loaded{std::move(*record), std::move(*header), std::move(*cluster)};
 }
 
-// The low 32 bits of a fragment number: an mfhd sequence number that rises with arrival.
-std::uint32_t sequence_of(const std::string& fragment_number) {
-  std::uint64_t v = 0;
-  for (char c : fragment_number) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  return static_cast<std::uint32_t>(v);
+// The low 32 bits of a fragment number: an mfhd sequence number that rises with arrival. The
+// number has more digits than a uint64_t holds; its value mod 2^64 is head * 10^19 + tail in
+// wrapping unsigned arithmetic (19 tail digits), and the low 32 bits of that are the number's.
+std::uint32_t sequence_of(std::string_view fragment_number) {
+  constexpr std::size_t kTailDigits = 19;
+  constexpr std::uint64_t kTailScale = 10'000'000'000'000'000'000ull;
+  const std::size_t split = fragment_number.size() > kTailDigits ? fragment_number.size() - kTailDigits : 0;
+  const std::uint64_t head =
+      split == 0 ? 0 : kvs::parse_decimal<std::uint64_t>(fragment_number.substr(0, split)).value_or(0);
+  const std::uint64_t tail = kvs::parse_decimal<std::uint64_t>(fragment_number.substr(split)).value_or(0);
+  return static_cast<std::uint32_t>(head * kTailScale + tail);
 }
 
 asio::awaitable<void> media_fragment(const PlaybackContext& ctx, const PlaybackSession& s, const Query& q,
@@ -270,7 +251,7 @@ asio::awaitable<void> media_fragment(const PlaybackContext& ctx, const PlaybackS
     if (!f) return f.error();
     auto seg = media::fmp4_media_segment(f->header, f->cluster, *track, sequence_of(f->record.fragment_number),
                                          chosen_timestamp(f->record, s.kind));
-    if (auto* err = std::get_if<media::PlaybackError>(&seg)) return playback_error(*err);
+    if (auto* err = std::get_if<media::MediaError>(&seg)) return media_error(*err);
     const auto& bytes = std::get<std::vector<std::uint8_t>>(seg);
     return as_body(bytes);
   };
@@ -282,8 +263,8 @@ asio::awaitable<void> ts_fragment(const PlaybackContext& ctx, const PlaybackSess
   auto work = [&ctx, &s, &q]() -> kvs::Result<std::string> {
     auto f = load_fragment(ctx, s, q);
     if (!f) return f.error();
-    auto seg = media::ts_segment(f->header, f->cluster, chosen_timestamp(f->record, s.kind));
-    if (auto* err = std::get_if<media::PlaybackError>(&seg)) return playback_error(*err);
+    auto seg = av::ts_segment(f->header, f->cluster, chosen_timestamp(f->record, s.kind));
+    if (auto* err = std::get_if<media::MediaError>(&seg)) return media_error(*err);
     const auto& bytes = std::get<std::vector<std::uint8_t>>(seg);
     return as_body(bytes);
   };

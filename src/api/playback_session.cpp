@@ -1,6 +1,5 @@
 #include "api/playback_session.hpp"
 
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -12,6 +11,7 @@
 
 #include "auth/crypto.hpp"
 #include "kvs/base64.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::api {
 
@@ -19,13 +19,6 @@ namespace {
 
 constexpr std::size_t kKeyBytes = 32;
 constexpr char kVersion = '1';
-
-std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
-    throw std::runtime_error("RAND_bytes failed");
-  return out;
-}
 
 std::string mac(const std::string& key, std::string_view payload) {
   const auto d = auth::hmac_sha256(
@@ -57,26 +50,34 @@ bool decode(std::string_view payload, PlaybackSession& s) {
     pos = bar + 1;
   }
   if (f.size() != 15 || f[0] != std::string(1, kVersion)) return false;
-  try {
-    const auto i64 = [](const std::string& t) { return static_cast<std::int64_t>(std::stoll(t)); };
-    const auto oi64 = [&](const std::string& t) { return t.empty() ? std::optional<std::int64_t>() : i64(t); };
-    s.protocol = static_cast<PlaybackProtocol>(std::stoi(f[1]));
-    s.id = f[2];
-    s.stream_id = std::stoull(f[3]);
-    s.mode = static_cast<PlaybackMode>(std::stoi(f[4]));
-    s.kind = static_cast<kvs::TimestampKind>(std::stoi(f[5]));
-    s.start_ms = oi64(f[6]);
-    s.end_ms = oi64(f[7]);
-    s.mpeg_ts = f[8] == "1";
-    s.discontinuity = static_cast<DiscontinuityMode>(std::stoi(f[9]));
-    s.display_timestamp = f[10] == "1";
-    s.display_fragment_number = f[11] == "1";
-    s.max_results = static_cast<std::uint32_t>(std::stoul(f[12]));
-    s.created_ms = i64(f[13]);
-    s.expires_ms = i64(f[14]);
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto i64 = [](const std::string& t) { return kvs::parse_decimal<std::int64_t>(t); };
+  const auto small = [](const std::string& t) { return kvs::parse_decimal<int>(t); };
+  const auto protocol = small(f[1]);
+  const auto stream_id = kvs::parse_decimal<std::uint64_t>(f[3]);
+  const auto mode = small(f[4]);
+  const auto kind = small(f[5]);
+  const auto discontinuity = small(f[9]);
+  const auto max_results = kvs::parse_decimal<std::uint32_t>(f[12]);
+  const auto created = i64(f[13]);
+  const auto expires = i64(f[14]);
+  std::optional<std::int64_t> start, end;  // empty field: not set
+  if (!f[6].empty() && !(start = i64(f[6]))) return false;
+  if (!f[7].empty() && !(end = i64(f[7]))) return false;
+  if (!protocol || !stream_id || !mode || !kind || !discontinuity || !max_results || !created || !expires) return false;
+  s.protocol = static_cast<PlaybackProtocol>(*protocol);
+  s.id = f[2];
+  s.stream_id = *stream_id;
+  s.mode = static_cast<PlaybackMode>(*mode);
+  s.kind = static_cast<kvs::TimestampKind>(*kind);
+  s.start_ms = start;
+  s.end_ms = end;
+  s.mpeg_ts = f[8] == "1";
+  s.discontinuity = static_cast<DiscontinuityMode>(*discontinuity);
+  s.display_timestamp = f[10] == "1";
+  s.display_fragment_number = f[11] == "1";
+  s.max_results = *max_results;
+  s.created_ms = *created;
+  s.expires_ms = *expires;
   return true;
 }
 
@@ -90,7 +91,7 @@ SessionSigner::SessionSigner(const std::string& key_path) {
       throw std::runtime_error("session key " + key_path + " must hold exactly 32 bytes; delete it to make a new one");
     return;
   }
-  key_ = random_bytes(kKeyBytes);
+  key_ = auth::random_bytes(kKeyBytes);
   const auto tmp = key_path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -132,7 +133,7 @@ kvs::Result<PlaybackSession> SessionSigner::verify(std::string_view token, Playb
 
 std::string new_session_id() {
   static constexpr char kHex[] = "0123456789abcdef";
-  const auto raw = random_bytes(8);
+  const auto raw = auth::random_bytes(8);
   std::string out;
   for (unsigned char c : raw) {
     out += kHex[c >> 4];

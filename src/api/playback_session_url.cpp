@@ -3,15 +3,13 @@
 // fragment in the last live_recent_ms; ON_DEMAND / LIVE_REPLAY: one in the range) and that its
 // tracks fit HLS/DASH (judged on that fragment's header), then sign a session token.
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <limits>
 
 #include "api/control_plane.hpp"
 #include "api/media_read_common.hpp"
 #include "api/playback_common.hpp"
 #include "api/validation.hpp"
-#include "app/offload.hpp"
+#include "exec/offload.hpp"
 
 namespace kvsd::api::detail {
 
@@ -155,15 +153,9 @@ asio::awaitable<void> session_url(const PlaybackContext& ctx, http::Request& req
                                   const Json& j, PlaybackProtocol protocol) {
   const auto& read = *ctx.read;
   Request r;
-  if (auto e = parse(j, protocol, r, read.now_ms())) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await http::refused(w, parse(j, protocol, r, read.now_ms()))) co_return;
   auto stream = co_await resolve_retained_stream(read, r.ref);
-  if (!stream) {
-    co_await http::send_error(w, stream.error());
-    co_return;
-  }
+  if (co_await http::refused(w, stream)) co_return;
   r.session.stream_id = stream->stream_id;
   auto* store = read.fragments;
   const auto now = read.now_ms();
@@ -176,11 +168,8 @@ asio::awaitable<void> session_url(const PlaybackContext& ctx, http::Request& req
     if (!tracks) return tracks.error();
     return true;
   };
-  auto checked = co_await app::offload(*read.pool, work);
-  if (!checked) {
-    co_await http::send_error(w, checked.error());
-    co_return;
-  }
+  auto checked = co_await exec::offload(*read.pool, work);
+  if (co_await http::refused(w, checked)) co_return;
   const auto base = ctx.public_endpoint.empty()
                         ? data_endpoint_for(req.connection->tls, req.authority, req.connection->local_address,
                                             req.connection->local_port)

@@ -43,8 +43,9 @@ class PlaybackWindows {
 
   kvs::Result<PlaylistWindow> compute(kvs::FragmentStore& store, const PlaybackSession& session, std::int64_t now_ms);
 
+  struct State;  // a LIVE or LIVE_REPLAY session's window (defined in the .cpp)
+
  private:
-  struct State;
   std::shared_ptr<State> state_for(const PlaybackSession& session, std::int64_t now_ms);
 
   std::size_t max_states_;

@@ -1,7 +1,5 @@
 #include "api/put_media.hpp"
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -21,8 +19,8 @@
 #include "api/body_chunks.hpp"
 #include "api/put_media_acks.hpp"
 #include "api/put_media_request.hpp"
-#include "app/offload.hpp"
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
+#include "exec/offload.hpp"
 #include "http/aws_error.hpp"
 
 namespace kvsd::api {
@@ -171,6 +169,8 @@ class Upload {
   }
 
  private:
+  struct Current;  // the fragment in progress (below)
+
   asio::awaitable<void> handle_events() {
     auto events = std::move(collector_.events);
     collector_.events.clear();
@@ -266,7 +266,7 @@ class Upload {
       if (found) dup = std::move(*found);
       return std::make_pair(true, dup);
     };
-    auto lookup = co_await app::offload(*ctx_.pool, work);
+    auto lookup = co_await exec::offload(*ctx_.pool, work);
     const bool active = lookup.first;
     auto& dup = lookup.second;
     if (!active) {
@@ -284,6 +284,8 @@ class Upload {
     ack(AckType::buffering, current_->cluster_timecode, current_->fragment_number);
   }
 
+  // A fragment's last byte arrived: RECEIVED, then (its bytes staged or copied out) to the
+  // store, and to GetMedia's live readers.
   asio::awaitable<void> complete_fragment(media::Fragment& f) {
     if (!current_ || current_->cluster_timecode != f.cluster_timecode) {
       fail(kErrorInternal, "fragment completed without a start");
@@ -294,15 +296,7 @@ class Upload {
     const bool staged = staging();
     if (staged && end > current_->staged_upto && !stage(end)) co_return;
     std::vector<std::uint8_t> bytes;
-    if (!staged) {
-      auto whole = body_.cut(f.cluster_offset, end);
-      if (!whole) {
-        fail(kErrorInternal, "the fragment's bytes were released before it completed");
-        co_return;
-      }
-      bytes.reserve(f.cluster_size);
-      for (const auto& range : *whole) bytes.insert(bytes.end(), range.bytes.begin(), range.bytes.end());
-    }
+    if (!staged && !copy_out(f, bytes)) co_return;
     auto cur = std::move(*current_);
     current_.reset();
     ack(AckType::received, cur.cluster_timecode, cur.fragment_number);
@@ -314,6 +308,25 @@ class Upload {
     pending.fragment_number = cur.fragment_number;
     state_->pending.push_back(std::move(pending));
 
+    kvs::IngestFragment in = ingest_fragment(cur, f, std::move(bytes));
+    const bool live = ctx_.live != nullptr && !cur.duplicate;
+    if (live) feed_live(in, cur);
+    persist(std::move(in), live);
+  }
+
+  // The whole cluster of `f` from the body's retained bytes; ERROR when they were released.
+  bool copy_out(const media::Fragment& f, std::vector<std::uint8_t>& bytes) {
+    auto whole = body_.cut(f.cluster_offset, f.cluster_offset + f.cluster_size);
+    if (!whole) {
+      fail(kErrorInternal, "the fragment's bytes were released before it completed");
+      return false;
+    }
+    bytes.reserve(f.cluster_size);
+    for (const auto& range : *whole) bytes.insert(bytes.end(), range.bytes.begin(), range.bytes.end());
+    return true;
+  }
+
+  kvs::IngestFragment ingest_fragment(const Current& cur, media::Fragment& f, std::vector<std::uint8_t> bytes) {
     kvs::IngestFragment in;
     in.stream_id = stream_.stream_id;
     in.fragment_number = cur.fragment_number;
@@ -327,38 +340,42 @@ class Upload {
     in.duration_ms = f.duration > 0 ? scale_to_ms(static_cast<std::uint64_t>(f.duration), timecode_scale_ns_) : 0;
     for (const auto& t : f.tracks) in.tracks.push_back(kvs::FragmentTrack{t.track_number, t.frames, t.key_frames});
     in.metadata = std::move(f.metadata);
+    return in;
+  }
 
-    const bool live = ctx_.live != nullptr && !cur.duplicate;
-    if (live) {
-      ctx_.live->received(in.stream_id, in.fragment_number, [&in, &cur] {
-        auto lf = std::make_shared<LiveFragment>();
-        lf->record.stream_id = in.stream_id;
-        lf->record.fragment_number = in.fragment_number;
-        lf->record.cluster_timecode = in.cluster_timecode;
-        lf->record.producer_timestamp_ms = in.producer_timestamp_ms;
-        lf->record.server_timestamp_ms = in.server_timestamp_ms;
-        lf->record.duration_ms = in.duration_ms;
-        lf->record.size_bytes = in.staged_bytes + in.cluster_bytes.size();
-        lf->record.tracks = in.tracks;
-        lf->record.metadata = in.metadata;
-        lf->header = in.header;
-        auto whole = std::make_shared<std::vector<std::uint8_t>>();
-        whole->reserve(lf->record.size_bytes);
-        for (const auto& part : cur.parts)
-          for (const auto& range : part) whole->insert(whole->end(), range.bytes.begin(), range.bytes.end());
-        whole->insert(whole->end(), in.cluster_bytes.begin(), in.cluster_bytes.end());
-        lf->cluster = std::move(whole);
-        return std::shared_ptr<const LiveFragment>(std::move(lf));
-      });
-    }
+  // Hands the fragment to GetMedia's live readers (built only when one is waiting).
+  void feed_live(const kvs::IngestFragment& in, const Current& cur) {
+    ctx_.live->received(in.stream_id, in.fragment_number, [&in, &cur] {
+      auto lf = std::make_shared<LiveFragment>();
+      lf->record.stream_id = in.stream_id;
+      lf->record.fragment_number = in.fragment_number;
+      lf->record.cluster_timecode = in.cluster_timecode;
+      lf->record.producer_timestamp_ms = in.producer_timestamp_ms;
+      lf->record.server_timestamp_ms = in.server_timestamp_ms;
+      lf->record.duration_ms = in.duration_ms;
+      lf->record.size_bytes = in.staged_bytes + in.cluster_bytes.size();
+      lf->record.tracks = in.tracks;
+      lf->record.metadata = in.metadata;
+      lf->header = in.header;
+      auto whole = std::make_shared<std::vector<std::uint8_t>>();
+      whole->reserve(lf->record.size_bytes);
+      for (const auto& part : cur.parts)
+        for (const auto& range : part) whole->insert(whole->end(), range.bytes.begin(), range.bytes.end());
+      whole->insert(whole->end(), in.cluster_bytes.begin(), in.cluster_bytes.end());
+      lf->cluster = std::move(whole);
+      return std::shared_ptr<const LiveFragment>(std::move(lf));
+    });
+  }
 
+  // Queues the fragment for the store; its completion is carried to the strand (on_persisted).
+  void persist(kvs::IngestFragment in, bool live) {
     ++state_->in_flight;
     auto state = state_;
     auto* feed = live ? ctx_.live : nullptr;
     const auto stream_id = stream_.stream_id;
     auto* metrics = ctx_.metrics;
     const bool retains = this->retains();
-    const auto number = cur.fragment_number;
+    const auto number = in.fragment_number;
     const auto stream_name = stream_.stream_name;
     const auto started = Clock::now();
     ctx_.fragments->persist_async(std::move(in), [state, metrics, retains, number, stream_name, started, feed,
@@ -495,18 +512,12 @@ class Upload {
 
 asio::awaitable<void> put_media(const PutMediaContext& ctx, http::Request& req, http::ResponseWriter& w) {
   PutMediaParams params;
-  if (auto e = parse_put_media_params(req.headers, params)) {
-    co_await http::send_error(w, *e);
-    co_return;
-  }
+  if (co_await http::refused(w, parse_put_media_params(req.headers, params))) co_return;
   auto* streams = ctx.streams;
   const kvs::StreamRef ref = params.stream;
   auto describe = [streams, ref] { return streams->describe(ref); };
-  auto info = co_await app::offload(*ctx.pool, describe);
-  if (!info) {
-    co_await http::send_error(w, info.error());
-    co_return;
-  }
+  auto info = co_await exec::offload(*ctx.pool, describe);
+  if (co_await http::refused(w, info)) co_return;
   if (info->status == kvs::StreamStatus::deleting) {
     const kvs::Error gone{kvs::errc::resource_not_found, "the stream is being deleted"};
     co_await http::send_error(w, gone);

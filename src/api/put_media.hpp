@@ -7,7 +7,7 @@
 // complete, PERSISTED when the store reports it durable (only for streams with retention > 0),
 // ERROR with the spec's ErrorId (then the exchange ends cleanly), IDLE while no data flows.
 //
-// Blocking work (stream lookups, replay checks) goes through app::offload; persistence through
+// Blocking work (stream lookups, replay checks) goes through exec::offload; persistence through
 // FragmentStore::persist_async, whose completions are posted back to the strand. PERSISTED ACKs
 // are sent in fragment order. The response ends after the body ended and every fragment that
 // was RECEIVED got its PERSISTED (or ERROR).

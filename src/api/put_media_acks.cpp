@@ -1,7 +1,5 @@
 #include "api/put_media_acks.hpp"
 
-#include "api/coroutine_frames_warning.hpp"
-
 #include <optional>
 #include <utility>
 

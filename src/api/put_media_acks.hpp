@@ -18,7 +18,7 @@
 #include <string>
 
 #include "api/put_media_request.hpp"
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
 #include "http/response_writer.hpp"
 
 namespace kvsd::api {
@@ -40,8 +40,8 @@ struct SessionState {
 
   boost::asio::any_io_executor executor;
   std::deque<std::string> acks;  // formatted, waiting for the writer
-  http::AsyncEvent writer_wake;
-  http::AsyncEvent reader_wake;
+  exec::AsyncEvent writer_wake;
+  exec::AsyncEvent reader_wake;
   std::deque<PendingPersist> pending;
   std::size_t in_flight = 0;  // persists not yet completed
   bool closing = false;       // no more ACKs will be queued except by completions in flight

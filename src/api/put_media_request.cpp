@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/validation.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::api {
 
@@ -39,19 +40,15 @@ std::optional<std::int64_t> parse_producer_start_timestamp(std::string_view s) {
   const auto dot = s.find('.');
   const auto sec_part = s.substr(0, dot);
   if (!all_digits(sec_part) || sec_part.size() > 12) return std::nullopt;
-  std::int64_t seconds = 0;
-  std::from_chars(sec_part.data(), sec_part.data() + sec_part.size(), seconds);
+  const auto seconds = kvs::parse_decimal<std::int64_t>(sec_part);
+  if (!seconds) return std::nullopt;
   std::int64_t millis = 0;
   if (dot != std::string_view::npos) {
     const auto frac = s.substr(dot + 1);
     if (!all_digits(frac) || frac.size() > 9) return std::nullopt;
-    if (frac.size() <= 3) {
-      std::from_chars(frac.data(), frac.data() + frac.size(), millis);
-    } else {
-      std::from_chars(frac.data(), frac.data() + 3, millis);
-    }
+    millis = kvs::parse_decimal<std::int64_t>(frac.substr(0, 3)).value_or(0);
   }
-  return seconds * 1000 + millis;
+  return *seconds * 1000 + millis;
 }
 
 std::optional<kvs::Error> parse_put_media_params(const http::Headers& headers, PutMediaParams& out) {

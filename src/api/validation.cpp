@@ -1,5 +1,7 @@
 #include "api/validation.hpp"
 
+#include "kvs/decimal.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -153,10 +155,9 @@ bool is_destination_region(std::string_view s) {
 }
 
 bool is_jpeg_quality(std::string_view s) {
-  if (s.empty() || s.size() > 3 || !all_of(s, digit)) return false;
-  int n = 0;
-  for (char c : s) n = n * 10 + (c - '0');
-  return n >= 1 && n <= 100;
+  if (s.size() > 3 || !all_of(s, digit)) return false;
+  const auto n = kvs::parse_decimal<int>(s);
+  return n && *n >= 1 && *n <= 100;
 }
 
 kvs::Result<json> parse_object(const std::string& body) {

@@ -26,8 +26,8 @@
 #include "api/put_media.hpp"
 #include "app/dev_cert.hpp"
 #include "app/dev_credentials.hpp"
-#include "app/named_thread_pool.hpp"
 #include "auth/credentials.hpp"
+#include "exec/named_thread_pool.hpp"
 #include "http/dispatcher.hpp"
 #include "net/connection_tracker.hpp"
 #include "net/context_pool.hpp"
@@ -110,7 +110,7 @@ struct App::Impl {
   std::unique_ptr<storage::RocksDbFragmentStore> fragments;
   std::unique_ptr<storage::RetentionSweeper> sweeper;
   std::unique_ptr<storage::StorageHealth> health;
-  NamedThreadPool offload{4, "kvsd-pool"};           // blocking work (RocksDB) via app::offload
+  exec::NamedThreadPool offload{4, "kvsd-pool"};     // blocking work (RocksDB) via exec::offload
   asio::thread_pool& offload_pool = offload.pool();  // its pool
   api::ControlPlaneContext control_plane;
   std::unique_ptr<api::PutMediaMetrics> put_media_metrics;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "kvs/decimal.hpp"
 #include "kvs/hex.hpp"
 
 namespace kvsd::auth {
@@ -19,12 +20,11 @@ bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
 bool is_py_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 bool parse_digits(std::string_view s, int& out) noexcept {
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  out = v;
+  // Digits only: parse_decimal would also take a '-'.
+  if (s.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  const auto v = kvs::parse_decimal<int>(s);
+  if (!v) return false;
+  out = *v;
   return true;
 }
 

@@ -53,4 +53,8 @@ Digest derive_signing_key(std::string_view secret, std::string_view date8, std::
 // True if a and b are equal, in time that depends only on their lengths (CRYPTO_memcmp).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
+// n bytes from OpenSSL's CSPRNG (keys, nonces, token ids). Throws std::runtime_error when the
+// generator fails (it is not seeded).
+std::string random_bytes(std::size_t n);
+
 }  // namespace kvsd::auth

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "auth/canonical.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::auth {
 namespace {
@@ -193,13 +194,10 @@ std::optional<Failure> check_time(const AuthParams& p, std::chrono::sys_seconds 
                                              std::to_string(options.max_skew.count()) + " s from the server time " +
                                              format_amz_date(now)};
   }
-  std::size_t n = 0;
-  long long expires = 0;
-  for (char c : p.expires) {
-    if (c < '0' || c > '9' || ++n > 7) return Failure{AuthFailure::malformed, "X-Amz-Expires is not a number"};
-    expires = expires * 10 + (c - '0');
-  }
-  if (n == 0 || expires < 1 || expires > kMaxPresignedExpiry.count()) {
+  const auto parsed = p.expires.size() <= 7 ? kvs::parse_decimal<std::uint32_t>(p.expires) : std::nullopt;
+  if (!p.expires.empty() && !parsed) return Failure{AuthFailure::malformed, "X-Amz-Expires is not a number"};
+  const long long expires = parsed.value_or(0);
+  if (expires < 1 || expires > kMaxPresignedExpiry.count()) {
     return Failure{AuthFailure::malformed, "X-Amz-Expires must be between 1 and 604800 seconds"};
   }
   if (signed_at - skew > now) {
@@ -336,36 +334,22 @@ std::string compute_signature(std::string_view secret, std::string_view date8, s
 
 namespace {
 
-// verify(), or with `credentials_only` its first four steps (check_credentials).
-AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store,
-                        std::chrono::system_clock::time_point now, const VerifyOptions& options,
-                        bool credentials_only) {
-  AuthResult r;
-  auto fail = [&r](AuthFailure f, std::string message) {
-    r.ok = false;
-    r.failure = f;
-    r.message = std::move(message);
-    return r;
-  };
-
-  // 1. Which form, and its parameters.
-  ParsedQuery query = parse_query(req.query, options.max_query_params);
-  if (query.too_many) return fail(AuthFailure::malformed, "too many query parameters");
-  bool query_auth = std::any_of(query.params.begin(), query.params.end(), [](const QueryParam& p) {
-    return p.key == "X-Amz-Algorithm" || p.key == "X-Amz-Credential" || p.key == "X-Amz-Signature";
+// Step 1: which form (Authorization header or presigned query), and its parameters; the
+// security token and, for the header form, X-Amz-Date.
+std::optional<Failure> read_auth_form(const SignedRequest& req, const ParsedQuery& query, AuthParams& p,
+                                      AuthResult& r) {
+  const bool query_auth = std::any_of(query.params.begin(), query.params.end(), [](const QueryParam& q) {
+    return q.key == "X-Amz-Algorithm" || q.key == "X-Amz-Credential" || q.key == "X-Amz-Signature";
   });
-  std::vector<std::string_view> authorization = header_values(req, "authorization");
-  if (authorization.size() > 1) return fail(AuthFailure::malformed, "more than one Authorization header");
+  const std::vector<std::string_view> authorization = header_values(req, "authorization");
+  if (authorization.size() > 1) return Failure{AuthFailure::malformed, "more than one Authorization header"};
   if (!authorization.empty() && query_auth) {
-    return fail(AuthFailure::malformed, "both an Authorization header and X-Amz-* query authentication");
+    return Failure{AuthFailure::malformed, "both an Authorization header and X-Amz-* query authentication"};
   }
   if (authorization.empty() && !query_auth) {
-    return fail(AuthFailure::missing, "request has no Authorization header and no X-Amz-Signature");
+    return Failure{AuthFailure::missing, "request has no Authorization header and no X-Amz-Signature"};
   }
-  AuthParams p;
-  if (auto f = query_auth ? parse_query_auth(query.params, p) : parse_authorization(authorization.front(), p)) {
-    return fail(f->failure, std::move(f->message));
-  }
+  if (auto f = query_auth ? parse_query_auth(query.params, p) : parse_authorization(authorization.front(), p)) return f;
   r.presigned = p.presigned;
   if (auto tokens = header_values(req, "x-amz-security-token"); !tokens.empty()) {
     r.security_token = std::string(trim(tokens.front()));
@@ -375,78 +359,79 @@ AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store,
     }
   }
   if (!p.presigned) {
-    std::vector<std::string_view> dates = header_values(req, "x-amz-date");
-    if (dates.size() != 1) return fail(AuthFailure::malformed, "request needs exactly one X-Amz-Date header");
+    const std::vector<std::string_view> dates = header_values(req, "x-amz-date");
+    if (dates.size() != 1) return Failure{AuthFailure::malformed, "request needs exactly one X-Amz-Date header"};
     p.amz_date = std::string(trim(dates.front()));
   }
   if (p.signature.size() != 64 || !is_lower_hex(to_lower_copy(p.signature))) {
-    return fail(AuthFailure::malformed, "Signature is not 64 hex digits");
+    return Failure{AuthFailure::malformed, "Signature is not 64 hex digits"};
   }
   p.signature = to_lower_copy(p.signature);
+  return std::nullopt;
+}
 
-  // 2. Credential scope: <akid>/<yyyymmdd>/<region>/<service>/aws4_request.
-  std::vector<std::string_view> scope_parts = split(p.credential, '/');
-  if (scope_parts.size() != 5 ||
-      std::any_of(scope_parts.begin(), scope_parts.end(), [](std::string_view s) { return s.empty(); })) {
-    return fail(AuthFailure::malformed, "Credential must be <key>/<yyyymmdd>/<region>/<service>/aws4_request");
-  }
-  r.access_key_id = std::string(scope_parts[0]);
-  r.region = std::string(scope_parts[2]);
-  std::string_view date8 = scope_parts[1], region = scope_parts[2], service = scope_parts[3];
-  if (scope_parts[4] != kScopeTerminator) {
-    return fail(AuthFailure::bad_scope, "credential scope must end with aws4_request");
-  }
-  std::optional<std::chrono::sys_seconds> signed_at = parse_amz_date(p.amz_date);
-  if (!signed_at) return fail(AuthFailure::malformed, "X-Amz-Date '" + p.amz_date + "' is not yyyymmddThhmmssZ");
-  if (date8 != std::string_view(p.amz_date).substr(0, 8)) {
-    return fail(AuthFailure::bad_scope,
-                "credential scope date " + std::string(date8) + " does not match X-Amz-Date " + p.amz_date);
-  }
-  if (service != options.service) {
-    return fail(AuthFailure::wrong_service,
-                "credential scope service '" + std::string(service) + "' should be '" + options.service + "'");
-  }
-  if (!options.region.empty() && region != options.region) {
-    return fail(AuthFailure::wrong_region,
-                "credential scope region '" + std::string(region) + "' should be '" + options.region + "'");
-  }
+// The credential scope: <akid>/<yyyymmdd>/<region>/<service>/aws4_request (views into the
+// AuthParams' credential) and the signing time.
+struct Scope {
+  std::string_view date8, region, service;
+  std::chrono::sys_seconds signed_at;
+};
 
-  // 3. Time.
-  if (auto f = check_time(p, *signed_at, now, options)) return fail(f->failure, std::move(f->message));
-
-  // 4. The secret.
-  std::optional<std::string> secret = store.secret_for(r.access_key_id);
-  if (!secret) return fail(AuthFailure::unknown_key, "unknown access key id '" + r.access_key_id + "'");
-  if (credentials_only) {
-    r.ok = true;
-    return r;
+// Step 2: the scope's form, its date against X-Amz-Date, its service and region.
+std::optional<Failure> check_scope(const AuthParams& p, const VerifyOptions& options, AuthResult& r, Scope& scope) {
+  const std::vector<std::string_view> parts = split(p.credential, '/');
+  if (parts.size() != 5 || std::any_of(parts.begin(), parts.end(), [](std::string_view s) { return s.empty(); })) {
+    return Failure{AuthFailure::malformed, "Credential must be <key>/<yyyymmdd>/<region>/<service>/aws4_request"};
   }
+  r.access_key_id = std::string(parts[0]);
+  r.region = std::string(parts[2]);
+  scope.date8 = parts[1];
+  scope.region = parts[2];
+  scope.service = parts[3];
+  if (parts[4] != kScopeTerminator)
+    return Failure{AuthFailure::bad_scope, "credential scope must end with aws4_request"};
+  const std::optional<std::chrono::sys_seconds> signed_at = parse_amz_date(p.amz_date);
+  if (!signed_at) return Failure{AuthFailure::malformed, "X-Amz-Date '" + p.amz_date + "' is not yyyymmddThhmmssZ"};
+  scope.signed_at = *signed_at;
+  if (scope.date8 != std::string_view(p.amz_date).substr(0, 8)) {
+    return Failure{AuthFailure::bad_scope,
+                   "credential scope date " + std::string(scope.date8) + " does not match X-Amz-Date " + p.amz_date};
+  }
+  if (scope.service != options.service) {
+    return Failure{AuthFailure::wrong_service,
+                   "credential scope service '" + std::string(scope.service) + "' should be '" + options.service + "'"};
+  }
+  if (!options.region.empty() && scope.region != options.region) {
+    return Failure{AuthFailure::wrong_region,
+                   "credential scope region '" + std::string(scope.region) + "' should be '" + options.region + "'"};
+  }
+  return std::nullopt;
+}
 
-  // 5. Signed headers and their canonical values; 6. payload hash candidates.
+// Steps 5-7: the signed headers and their canonical values, the payload hash candidates, then
+// every canonical request they allow, signed with the secret, against the given signature.
+std::optional<Failure> check_signature(const SignedRequest& req, const ParsedQuery& query, const AuthParams& p,
+                                       const Scope& scope, const std::string& secret, const VerifyOptions& options,
+                                       AuthResult& r) {
   std::vector<HeaderLine> lines;
   bool differs = false;
-  if (auto f = collect_signed_headers(req, p.signed_headers, options.max_signed_headers, lines, differs)) {
-    return fail(f->failure, std::move(f->message));
-  }
+  if (auto f = collect_signed_headers(req, p.signed_headers, options.max_signed_headers, lines, differs)) return f;
   std::vector<std::string> payloads;
-  if (auto f = payload_candidates(req, p.presigned, payloads)) return fail(f->failure, std::move(f->message));
+  if (auto f = payload_candidates(req, p.presigned, payloads)) return f;
 
-  // 7. Canonical requests and signatures.
-  std::string canonical_query = canonical_query_string(query.params, p.presigned ? "X-Amz-Signature" : "");
-  std::string scope =
-      std::string(date8) + "/" + std::string(region) + "/" + std::string(service) + "/" + std::string(kScopeTerminator);
-  Digest key = derive_signing_key(*secret, date8, region, service);
+  const std::string canonical_query = canonical_query_string(query.params, p.presigned ? "X-Amz-Signature" : "");
+  const std::string scope_text = std::string(scope.date8) + "/" + std::string(scope.region) + "/" +
+                                 std::string(scope.service) + "/" + std::string(kScopeTerminator);
+  const Digest key = derive_signing_key(secret, scope.date8, scope.region, scope.service);
   for (bool collapsed : {false, true}) {
     if (collapsed && !differs) break;
     for (const std::string& payload : payloads) {
       std::string cr = build_canonical_request(req, canonical_query, lines, collapsed, p.signed_headers, payload);
-      std::string sts = string_to_sign(p.amz_date, scope, cr);
-      std::string expected = to_hex(hmac_sha256(key, sts));
+      std::string sts = string_to_sign(p.amz_date, scope_text, cr);
+      const std::string expected = to_hex(hmac_sha256(key, sts));
       if (constant_time_equal(expected, p.signature)) {
-        r.ok = true;
-        r.message.clear();
         r.signed_payload_sha256 = payload;
-        return r;
+        return std::nullopt;
       }
       if (r.canonical_request.empty()) {
         r.canonical_request = std::move(cr);
@@ -454,9 +439,37 @@ AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store,
       }
     }
   }
-  return fail(AuthFailure::signature_mismatch,
-              "The request signature we calculated does not match the signature you provided. Check your AWS "
-              "Secret Access Key and signing method.");
+  return Failure{AuthFailure::signature_mismatch,
+                 "The request signature we calculated does not match the signature you provided. Check your AWS "
+                 "Secret Access Key and signing method."};
+}
+
+// verify(), or with `credentials_only` its first four steps (check_credentials).
+AuthResult verify_steps(const SignedRequest& req, const CredentialStore& store,
+                        std::chrono::system_clock::time_point now, const VerifyOptions& options,
+                        bool credentials_only) {
+  AuthResult r;
+  auto fail = [&r](Failure f) {
+    r.ok = false;
+    r.failure = f.failure;
+    r.message = std::move(f.message);
+    return r;
+  };
+  const ParsedQuery query = parse_query(req.query, options.max_query_params);
+  if (query.too_many) return fail({AuthFailure::malformed, "too many query parameters"});
+  AuthParams p;
+  if (auto f = read_auth_form(req, query, p, r)) return fail(std::move(*f));  // 1. the form
+  Scope scope;
+  if (auto f = check_scope(p, options, r, scope)) return fail(std::move(*f));             // 2. the scope
+  if (auto f = check_time(p, scope.signed_at, now, options)) return fail(std::move(*f));  // 3. the time
+  const std::optional<std::string> secret = store.secret_for(r.access_key_id);            // 4. the key
+  if (!secret) return fail({AuthFailure::unknown_key, "unknown access key id '" + r.access_key_id + "'"});
+  if (!credentials_only) {
+    if (auto f = check_signature(req, query, p, scope, *secret, options, r)) return fail(std::move(*f));  // 5-7
+  }
+  r.ok = true;
+  r.message.clear();
+  return r;
 }
 
 }  // namespace

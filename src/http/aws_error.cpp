@@ -79,4 +79,10 @@ boost::asio::awaitable<boost::system::error_code> send_error(ResponseWriter& w, 
   co_return co_await w.send(shape.status, std::move(h), std::move(body));
 }
 
+boost::asio::awaitable<bool> refused(ResponseWriter& w, const std::optional<kvs::Error>& err) {
+  if (!err) co_return false;
+  co_await send_error(w, *err);
+  co_return true;
+}
+
 }  // namespace kvsd::http

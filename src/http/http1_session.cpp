@@ -28,7 +28,8 @@
 #include <optional>
 #include <type_traits>
 
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
+#include "http/aws_error.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/dispatcher.hpp"
 #include "http/http1_activity.hpp"
@@ -408,7 +409,7 @@ bool expects_continue(const bhttp::request_parser<bhttp::buffer_body>& p) {
 template <class Stream>
 asio::awaitable<void> reject(Stream& stream, Activity& act, SessionContext& ctx, unsigned status, std::string_view type,
                              std::string_view message) {
-  std::string body = "{\"__type\":\"" + std::string(type) + "\",\"message\":\"" + std::string(message) + "\"}";
+  const std::string body = aws_error_body(type, message);
   std::string head = "HTTP/1.1 " + std::to_string(status) + ' ' + reason(status) +
                      "\r\ncontent-type: application/json\r\nx-amzn-ErrorType: " + std::string(type) +
                      "\r\nconnection: close\r\ncontent-length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -424,7 +425,7 @@ asio::awaitable<void> reject(Stream& stream, Activity& act, SessionContext& ctx,
 // (the client sees the end), and what arrives is read and dropped until the client closes, or
 // limits.linger_timeout passes (the watchdog then closes the socket).
 template <class Stream>
-asio::awaitable<void> linger(Stream& stream, Activity& act, AsyncEvent& wake, SessionContext& ctx) {
+asio::awaitable<void> linger(Stream& stream, Activity& act, exec::AsyncEvent& wake, SessionContext& ctx) {
   error_code ignored;
   beast::get_lowest_layer(stream).shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   act.phase = Activity::Phase::linger;
@@ -443,38 +444,107 @@ asio::awaitable<void> linger(Stream& stream, Activity& act, AsyncEvent& wake, Se
                   dropped);
 }
 
+// Watchdog: closes the socket when a connection timeout passes (every pending operation then
+// fails), and cancels a body read that is too slow (the read fails with timed_out and the
+// handler still answers; the connection closes after that exchange).
+template <class Stream>
+asio::awaitable<void> watchdog(Stream& stream, std::shared_ptr<Activity> act, std::shared_ptr<exec::AsyncEvent> wake,
+                               SessionContext& ctx) {
+  while (!act->closed) {
+    Clock::time_point next;
+    const auto now = Clock::now();
+    if (const char* why = Watchdog::check(*act, ctx.limits, now, next)) {
+      spdlog::debug("http1 {}:{} closed: {} timeout", ctx.info->remote_address, ctx.info->remote_port, why);
+      ctx.metrics.timeouts_total.with({why}).inc();
+      act->closed = true;
+      close_stream(stream);
+      co_return;
+    }
+    if (const char* why = act->check_pending_body(now, next)) {
+      ctx.metrics.timeouts_total.with({why}).inc();
+      act->body_cancel.emit(asio::cancellation_type::terminal);
+    }
+    co_await wake->wait_until(next);
+  }
+}
+
+enum class HeadRead {
+  ok,        // a request head within every limit, its framing unambiguous
+  closed,    // the connection ended or failed before a head: close quietly
+  rejected,  // answered with 400 / 431 (connection: close): linger, then close
+};
+
+// Reads the next request head: waits for its first byte while idle, then gives the whole head
+// the header timeout; checks the head against limits.header_bytes and header_count and its
+// framing (framing_problem) and answers a bad one itself.
+template <class Stream>
+asio::awaitable<HeadRead> read_head(Stream& stream, beast::flat_buffer& buffer,
+                                    bhttp::request_parser<bhttp::buffer_body>& parser, Activity& act,
+                                    exec::AsyncEvent& wake, SessionContext& ctx) {
+  act.phase = buffer.size() > 0 ? Activity::Phase::header : Activity::Phase::idle;
+  act.phase_since = Clock::now();
+  wake.notify();
+  if (buffer.size() == 0) {
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+    if (ec) co_return HeadRead::closed;
+    buffer.commit(n);
+    ctx.metrics.bytes_received.inc(n);
+    act.phase = Activity::Phase::header;
+    act.phase_since = Clock::now();
+    wake.notify();
+  }
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+  ctx.metrics.bytes_received.inc(n);
+  if (ec == bhttp::error::header_limit) {
+    co_await reject(stream, act, ctx, 431, "RequestHeaderFieldsTooLarge", "request header exceeds the limit");
+    co_return HeadRead::rejected;
+  }
+  if (ec) {
+    if (ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::bad_descriptor || ec == asio::error::connection_reset)
+      co_return HeadRead::closed;
+    co_await reject(stream, act, ctx, 400, "BadRequest", "malformed request: " + ec.message());
+    co_return HeadRead::rejected;
+  }
+  // Beast applies its header limit to each parse step, so a head up to three times the limit
+  // can pass it (found by tests/fuzz/http1_request_head_fuzz.cpp): bound the whole head here.
+  if (n > ctx.limits.header_bytes) {
+    co_await reject(stream, act, ctx, 431, "RequestHeaderFieldsTooLarge", "request header exceeds the limit");
+    co_return HeadRead::rejected;
+  }
+  const auto& msg = parser.get();
+  if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) > ctx.limits.header_count) {
+    co_await reject(stream, act, ctx, 431, "RequestHeaderFieldsTooLarge", "too many header fields");
+    co_return HeadRead::rejected;
+  }
+  if (const char* problem = framing_problem(parser)) {
+    co_await reject(stream, act, ctx, 400, "BadRequest", std::string("malformed request: ") + problem);
+    co_return HeadRead::rejected;
+  }
+  co_return HeadRead::ok;
+}
+
+Request make_request(const bhttp::request<bhttp::buffer_body>& msg, const SessionContext& ctx) {
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  split_target(req.target, req.path, req.query);
+  for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+  if (auto host = req.headers.get("host")) req.authority = std::string(*host);
+  req.protocol = Protocol::http1_1;
+  req.connection = ctx.info;
+  return req;
+}
+
 }  // namespace
 
 template <class Stream>
 asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffer, SessionContext& ctx) {
   auto ex = co_await asio::this_coro::executor;
   auto act = std::make_shared<Activity>();
-  auto wake = std::make_shared<AsyncEvent>(ex);
+  auto wake = std::make_shared<exec::AsyncEvent>(ex);
 
-  // Watchdog: closes the socket when a connection timeout passes (every pending operation then
-  // fails), and cancels a body read that is too slow (the read fails with timed_out and the
-  // handler still answers; the connection closes after that exchange).
-  asio::co_spawn(
-      ex,
-      [&stream, act, wake, &ctx]() -> asio::awaitable<void> {
-        while (!act->closed) {
-          Clock::time_point next;
-          const auto now = Clock::now();
-          if (const char* why = Watchdog::check(*act, ctx.limits, now, next)) {
-            spdlog::debug("http1 {}:{} closed: {} timeout", ctx.info->remote_address, ctx.info->remote_port, why);
-            ctx.metrics.timeouts_total.with({why}).inc();
-            act->closed = true;
-            close_stream(stream);
-            co_return;
-          }
-          if (const char* why = act->check_pending_body(now, next)) {
-            ctx.metrics.timeouts_total.with({why}).inc();
-            act->body_cancel.emit(asio::cancellation_type::terminal);
-          }
-          co_await wake->wait_until(next);
-        }
-      },
-      asio::detached);
+  asio::co_spawn(ex, watchdog(stream, act, wake, ctx), asio::detached);
 
   ctx.on_drain = [&stream, act] {
     if (act->phase == Activity::Phase::idle) {
@@ -489,66 +559,17 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     parser.header_limit(static_cast<std::uint32_t>(ctx.limits.header_bytes));
     parser.body_limit(boost::none);  // bodies are bounded by each operation, not the transport
 
-    act->phase = buffer.size() > 0 ? Activity::Phase::header : Activity::Phase::idle;
-    act->phase_since = Clock::now();
-    wake->notify();
-
-    // Wait for the first byte while idle, then give the whole head the header timeout.
-    if (buffer.size() == 0) {
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-      if (ec) break;
-      buffer.commit(n);
-      ctx.metrics.bytes_received.inc(n);
-      act->phase = Activity::Phase::header;
-      act->phase_since = Clock::now();
-      wake->notify();
-    }
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-    ctx.metrics.bytes_received.inc(n);
-    if (ec == bhttp::error::header_limit) {
-      co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "request header exceeds the limit");
-      lingering = true;
-      break;
-    }
-    if (ec) {
-      if (ec != asio::error::eof && ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
-          ec != asio::error::bad_descriptor && ec != asio::error::connection_reset) {
-        const std::string why = "malformed request: " + ec.message();
-        co_await reject(stream, *act, ctx, 400, "BadRequest", why);
-        lingering = true;
-      }
-      break;
-    }
-    // Beast applies its header limit to each parse step, so a head up to three times the limit
-    // can pass it (found by tests/fuzz/http1_request_head_fuzz.cpp): bound the whole head here.
-    if (n > ctx.limits.header_bytes) {
-      co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "request header exceeds the limit");
-      lingering = true;
+    const HeadRead head = co_await read_head(stream, buffer, parser, *act, *wake, ctx);
+    if (head != HeadRead::ok) {
+      lingering = head == HeadRead::rejected;
       break;
     }
     const auto& msg = parser.get();
-    if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) > ctx.limits.header_count) {
-      co_await reject(stream, *act, ctx, 431, "RequestHeaderFieldsTooLarge", "too many header fields");
-      lingering = true;
-      break;
-    }
-    if (const char* problem = framing_problem(parser)) {
-      co_await reject(stream, *act, ctx, 400, "BadRequest", std::string("malformed request: ") + problem);
-      lingering = true;
-      break;
-    }
 
     act->phase = Activity::Phase::exchange;
     wake->notify();
 
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    split_target(req.target, req.path, req.query);
-    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
-    if (auto host = req.headers.get("host")) req.authority = std::string(*host);
-    req.protocol = Protocol::http1_1;
-    req.connection = ctx.info;
+    Request req = make_request(msg, ctx);
 
     if (expects_continue(parser) && !parser.is_done()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
 #include "http/http2_stream.hpp"
 #include "http/session_context.hpp"
 
@@ -67,13 +67,13 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   [[nodiscard]] bool finished() const;
   void write_started();
   void write_finished();
-  AsyncEvent& write_wake() { return write_wake_; }
+  exec::AsyncEvent& write_wake() { return write_wake_; }
 
   // --- watchdog --------------------------------------------------------------------------------
   // Applies every timeout due at `now` and returns when to check next. Sets `close_now` when the
   // socket must be closed at once (write stall on the socket itself).
   Clock::time_point check_timeouts(Clock::time_point now, bool& close_now);
-  AsyncEvent& watch_wake() { return watch_wake_; }
+  exec::AsyncEvent& watch_wake() { return watch_wake_; }
 
   // --- lifecycle -------------------------------------------------------------------------------
   // Graceful drain: GOAWAY (shutdown notice, then the final one); the connection finishes once
@@ -123,9 +123,9 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 
   SessionContext& ctx_;
   boost::asio::any_io_executor ex_;
-  AsyncEvent write_wake_;
-  AsyncEvent watch_wake_;
-  AsyncEvent tasks_done_;
+  exec::AsyncEvent write_wake_;
+  exec::AsyncEvent watch_wake_;
+  exec::AsyncEvent tasks_done_;
 
   std::unordered_map<std::int32_t, std::shared_ptr<Http2Stream>> streams_;
   std::vector<std::shared_ptr<Http2Stream>> ready_;  // request heads completed in this mem_recv

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "http/http2_connection.hpp"
+#include "kvs/decimal.hpp"
 #include "obs/http_metrics.hpp"
 
 namespace kvsd::http {
@@ -102,11 +103,7 @@ boost::system::error_code Http2BodySource::fail(const char* why) {
 std::optional<std::uint64_t> Http2BodySource::declared_length() const {
   const auto v = st_.request.headers.get("content-length");
   if (!v) return std::nullopt;
-  std::uint64_t n = 0;
-  const auto* end = v->data() + v->size();
-  const auto [p, ec] = std::from_chars(v->data(), end, n);
-  if (ec != std::errc{} || p != end) return std::nullopt;
-  return n;
+  return kvs::parse_decimal<std::uint64_t>(*v);
 }
 
 // --- Http2ResponseWriter ---------------------------------------------------------------------

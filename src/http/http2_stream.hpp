@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "http/async_event.hpp"
+#include "exec/async_event.hpp"
 #include "http/body_pace.hpp"
 #include "http/request.hpp"
 #include "http/response_writer.hpp"
@@ -64,9 +64,9 @@ struct Http2Stream {
   // Request body received but not yet read by the handler. Every byte here is still unconsumed,
   // i.e. not yet acknowledged to the peer with WINDOW_UPDATE.
   ByteQueue body;
-  bool remote_ended = false;  // END_STREAM received
-  bool discard_body = false;  // nobody will read: DATA is consumed as it arrives
-  AsyncEvent body_event;      // waited on only by read_some
+  bool remote_ended = false;    // END_STREAM received
+  bool discard_body = false;    // nobody will read: DATA is consumed as it arrives
+  exec::AsyncEvent body_event;  // waited on only by read_some
 
   // Response body written by the handler, not yet taken by nghttp2.
   ByteQueue out;
@@ -77,7 +77,7 @@ struct Http2Stream {
   // Each DATA frame of this stream ends the socket write that carries it (so, over TLS, its TLS
   // record): ResponseWriter::deliver_writes_separately.
   bool frame_ends_write = false;
-  AsyncEvent write_event;  // waited on only by the response writer
+  exec::AsyncEvent write_event;  // waited on only by the response writer
 
   bool handler_running = false;
   bool handler_done = false;

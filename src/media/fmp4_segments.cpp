@@ -28,13 +28,13 @@ constexpr std::uint32_t kTrunSize = 0x000200;
 constexpr std::uint32_t kTrunFlags = 0x000400;
 constexpr std::uint32_t kTrunCompositionOffset = 0x000800;
 
-PlaybackError error(PlaybackErrc code, std::string message) { return PlaybackError{code, std::move(message)}; }
+MediaError error(MediaErrc code, std::string message) { return MediaError{code, std::move(message)}; }
 
 std::uint32_t timescale_of(const TrackConfig& c) { return c.kind == TrackKind::aac ? c.sample_rate : kVideoTimescale; }
 
-std::optional<PlaybackError> check_track_id(std::uint64_t track_number) {
+std::optional<MediaError> check_track_id(std::uint64_t track_number) {
   if (track_number == 0 || track_number > std::numeric_limits<std::uint32_t>::max()) {
-    return error(PlaybackErrc::unsupported_media,
+    return error(MediaErrc::unsupported_media,
                  "track number " + std::to_string(track_number) + " does not fit an MP4 track_ID");
   }
   return std::nullopt;
@@ -111,8 +111,8 @@ void write_sample_entry(BoxWriter& w, const TrackConfig& c, std::uint32_t track_
 
 }  // namespace
 
-std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_init_segment(std::span<const std::uint8_t> header,
-                                                                         std::uint64_t track_number) {
+std::variant<std::vector<std::uint8_t>, MediaError> fmp4_init_segment(std::span<const std::uint8_t> header,
+                                                                      std::uint64_t track_number) {
   HeaderTrack ht;
   if (auto err = playback::load_track(header, track_number, false, ht)) return std::move(*err);
   if (auto err = check_track_id(track_number)) return std::move(*err);
@@ -238,11 +238,11 @@ std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_init_segment(std::sp
   return out;
 }
 
-std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_media_segment(std::span<const std::uint8_t> header,
-                                                                          std::span<const std::uint8_t> cluster,
-                                                                          std::uint64_t track_number,
-                                                                          std::uint32_t sequence_number,
-                                                                          std::int64_t fragment_start_ms) {
+std::variant<std::vector<std::uint8_t>, MediaError> fmp4_media_segment(std::span<const std::uint8_t> header,
+                                                                       std::span<const std::uint8_t> cluster,
+                                                                       std::uint64_t track_number,
+                                                                       std::uint32_t sequence_number,
+                                                                       std::int64_t fragment_start_ms) {
   HeaderTrack ht;
   if (auto err = playback::load_track(header, track_number, false, ht)) return std::move(*err);
   if (auto err = check_track_id(track_number)) return std::move(*err);
@@ -257,7 +257,7 @@ std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_media_segment(std::s
   const std::uint32_t timescale = timescale_of(c);
   const std::int64_t base_ns = fragment_start_ms * 1'000'000;
   auto planned = playback::plan_timing(frames, base_ns, timescale, nominal, c.kind == TrackKind::aac);
-  if (auto* err = std::get_if<PlaybackError>(&planned)) return std::move(*err);
+  if (auto* err = std::get_if<MediaError>(&planned)) return std::move(*err);
   const playback::TimingPlan& plan = std::get<playback::TimingPlan>(planned);
 
   std::vector<playback::SamplePayload> payloads(frames.size());
@@ -270,13 +270,13 @@ std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_media_segment(std::s
     mdat_payload += payloads[i].size;
   }
   const std::int64_t base_dts = frames.empty() ? playback::ns_to_ticks(base_ns, timescale) : plan.samples[0].dts;
-  if (base_dts < 0) return error(PlaybackErrc::invalid_media_frame, "the fragment would start before time 0");
+  if (base_dts < 0) return error(MediaErrc::invalid_media_frame, "the fragment would start before time 0");
 
   const std::size_t per_sample = plan.has_cts ? 16 : 12;
   const std::size_t moof_size = 8 + 16 + 8 + 16 + 20 + 20 + per_sample * frames.size();
   const std::uint64_t total = 24 + moof_size + 8 + mdat_payload;
   if (8 + mdat_payload > std::numeric_limits<std::uint32_t>::max()) {
-    return error(PlaybackErrc::invalid_media_frame, "the fragment is too large for one mdat");
+    return error(MediaErrc::invalid_media_frame, "the fragment is too large for one mdat");
   }
 
   std::vector<std::uint8_t> out;

@@ -16,7 +16,7 @@ namespace {
 constexpr std::int64_t kNsPerSecond = 1'000'000'000;
 constexpr std::uint32_t kAacFrameSamples = 1024;
 
-PlaybackError error(PlaybackErrc code, std::string message) { return PlaybackError{code, std::move(message)}; }
+MediaError error(MediaErrc code, std::string message) { return MediaError{code, std::move(message)}; }
 
 bool is_avc(std::string_view id) { return id == "V_MPEG4/ISO/AVC" || id == "V_MPEG/ISO/AVC"; }
 bool is_hevc(std::string_view id) { return id == "V_MPEGH/ISO/HEVC" || id == "V_MPEG/ISO/HEVC"; }
@@ -155,14 +155,14 @@ bool lace_sizes(std::span<const std::uint8_t> data, unsigned lacing, std::size_t
 
 // The frames of one block of the track (laced blocks split). Its duration: BlockDuration in
 // scale units, or -1.
-std::optional<PlaybackError> read_block(const ClusterBlock& block, const BlockContext& ctx) {
+std::optional<MediaError> read_block(const ClusterBlock& block, const BlockContext& ctx) {
   if (block.head.track_number != ctx.track_number) return std::nullopt;
   const bool key = block.key();
   const std::int64_t time_ns = std::int64_t{block.head.relative_timecode} * static_cast<std::int64_t>(ctx.scale_ns);
   const std::int64_t duration_ns = block.duration >= 0 ? block.duration * static_cast<std::int64_t>(ctx.scale_ns) : -1;
   const auto data = block.data;
   if (!block.laced()) {
-    if (data.empty()) return error(PlaybackErrc::invalid_media_frame, "empty frame");
+    if (data.empty()) return error(MediaErrc::invalid_media_frame, "empty frame");
     ctx.out.push_back(TrackFrame{data, time_ns, duration_ns, key});
     return std::nullopt;
   }
@@ -170,14 +170,14 @@ std::optional<PlaybackError> read_block(const ClusterBlock& block, const BlockCo
   std::vector<std::size_t> sizes;
   std::size_t header = 0;
   if (!lace_sizes(data, (block.head.flags >> 1) & 3u, count, header, sizes)) {
-    return error(PlaybackErrc::invalid_media_frame, "malformed block lacing");
+    return error(MediaErrc::invalid_media_frame, "malformed block lacing");
   }
   const auto n = static_cast<std::int64_t>(count);
   const std::int64_t step = duration_ns >= 0 ? duration_ns / n : ctx.lace_ns;
   const std::int64_t each = duration_ns >= 0 ? duration_ns / n : -1;
   std::size_t at = header;
   for (std::size_t i = 0; i < count; ++i) {
-    if (sizes[i] == 0) return error(PlaybackErrc::invalid_media_frame, "empty laced frame");
+    if (sizes[i] == 0) return error(MediaErrc::invalid_media_frame, "empty laced frame");
     ctx.out.push_back(TrackFrame{data.subspan(at, sizes[i]), time_ns + static_cast<std::int64_t>(i) * step, each, key});
     at += sizes[i];
   }
@@ -263,7 +263,7 @@ std::string hevc_codec_string(std::span<const std::uint8_t> hvcc) {
   return out;
 }
 
-std::variant<TrackConfig, PlaybackError> resolve_track(const TrackInfo& track, bool mpeg_ts) {
+std::variant<TrackConfig, MediaError> resolve_track(const TrackInfo& track, bool mpeg_ts) {
   TrackConfig c;
   c.info = &track;
   const std::string number = std::to_string(track.number);
@@ -271,29 +271,28 @@ std::variant<TrackConfig, PlaybackError> resolve_track(const TrackInfo& track, b
     c.kind = TrackKind::h264;
   } else if (is_hevc(track.codec_id)) {
     c.kind = TrackKind::h265;
-    if (mpeg_ts)
-      return error(PlaybackErrc::unsupported_media, "H.265 (track " + number + ") cannot be played as MPEG-TS");
+    if (mpeg_ts) return error(MediaErrc::unsupported_media, "H.265 (track " + number + ") cannot be played as MPEG-TS");
   } else if (track.codec_id == "A_AAC") {
     c.kind = TrackKind::aac;
   } else {
-    return error(PlaybackErrc::unsupported_media,
+    return error(MediaErrc::unsupported_media,
                  "track " + number + " has codec '" + track.codec_id + "'; HLS/DASH play H.264, H.265 and AAC");
   }
   if (track.codec_private.empty()) {
-    return error(PlaybackErrc::missing_codec_private, "track " + number + " has no CodecPrivate");
+    return error(MediaErrc::missing_codec_private, "track " + number + " has no CodecPrivate");
   }
   const auto& cpd = track.codec_private;
   switch (c.kind) {
     case TrackKind::h264: {
       const auto size = avcc_nal_length_size(cpd);
-      if (!size) return error(PlaybackErrc::invalid_codec_private, "track " + number + ": CodecPrivate is not an avcC");
+      if (!size) return error(MediaErrc::invalid_codec_private, "track " + number + ": CodecPrivate is not an avcC");
       c.nal_length_size = *size;
       c.codec_string = avc_codec_string(cpd);
       break;
     }
     case TrackKind::h265: {
       const auto size = hvcc_nal_length_size(cpd);
-      if (!size) return error(PlaybackErrc::invalid_codec_private, "track " + number + ": CodecPrivate is not an hvcC");
+      if (!size) return error(MediaErrc::invalid_codec_private, "track " + number + ": CodecPrivate is not an hvcC");
       c.nal_length_size = *size;
       c.codec_string = hevc_codec_string(cpd);
       break;
@@ -301,7 +300,7 @@ std::variant<TrackConfig, PlaybackError> resolve_track(const TrackInfo& track, b
     case TrackKind::aac: {
       const auto asc = parse_audio_specific_config(cpd);
       if (!asc) {
-        return error(PlaybackErrc::invalid_codec_private,
+        return error(MediaErrc::invalid_codec_private,
                      "track " + number + ": CodecPrivate is not an AAC AudioSpecificConfig");
       }
       c.sample_rate = asc->sample_rate;
@@ -314,18 +313,18 @@ std::variant<TrackConfig, PlaybackError> resolve_track(const TrackInfo& track, b
   return c;
 }
 
-std::optional<PlaybackError> load_track(std::span<const std::uint8_t> header, std::uint64_t track_number, bool mpeg_ts,
-                                        HeaderTrack& out) {
+std::optional<MediaError> load_track(std::span<const std::uint8_t> header, std::uint64_t track_number, bool mpeg_ts,
+                                     HeaderTrack& out) {
   auto info = read_stored_header(header);
-  if (!info) return error(PlaybackErrc::unsupported_media, "the stream header is not EBML + Segment + Info + Tracks");
+  if (!info) return error(MediaErrc::unsupported_media, "the stream header is not EBML + Segment + Info + Tracks");
   out.header = std::move(*info);
   const auto it = std::find_if(out.header.tracks.begin(), out.header.tracks.end(),
                                [&](const TrackInfo& t) { return t.number == track_number; });
   if (it == out.header.tracks.end()) {
-    return error(PlaybackErrc::unsupported_media, "the stream has no track " + std::to_string(track_number));
+    return error(MediaErrc::unsupported_media, "the stream has no track " + std::to_string(track_number));
   }
   auto resolved = resolve_track(*it, mpeg_ts);
-  if (auto* err = std::get_if<PlaybackError>(&resolved)) return std::move(*err);
+  if (auto* err = std::get_if<MediaError>(&resolved)) return std::move(*err);
   out.config = std::get<TrackConfig>(std::move(resolved));
   return std::nullopt;
 }
@@ -342,14 +341,13 @@ std::int64_t nominal_frame_ns(const TrackConfig& config) {
 
 // ---- Frames -------------------------------------------------------------------------------------
 
-std::optional<PlaybackError> collect_frames(std::span<const std::uint8_t> cluster, std::uint64_t track_number,
-                                            std::uint64_t scale_ns, std::int64_t lace_ns,
-                                            std::vector<TrackFrame>& out) {
+std::optional<MediaError> collect_frames(std::span<const std::uint8_t> cluster, std::uint64_t track_number,
+                                         std::uint64_t scale_ns, std::int64_t lace_ns, std::vector<TrackFrame>& out) {
   const BlockContext ctx{track_number, scale_ns, lace_ns, out};
   ClusterBlocks blocks(cluster);
   ClusterBlock block;
   for (auto n = blocks.next(block); n != ClusterBlocks::Next::end; n = blocks.next(block)) {
-    if (n == ClusterBlocks::Next::invalid) return error(PlaybackErrc::invalid_media_frame, blocks.error());
+    if (n == ClusterBlocks::Next::invalid) return error(MediaErrc::invalid_media_frame, blocks.error());
     if (auto err = read_block(block, ctx)) return err;
   }
   return std::nullopt;
@@ -388,8 +386,8 @@ std::int64_t last_frame_end_ns(std::span<const TrackFrame> frames, std::int64_t 
   return f.time_ns + duration;
 }
 
-std::variant<TimingPlan, PlaybackError> plan_timing(std::span<const TrackFrame> frames, std::int64_t base_ns,
-                                                    std::uint32_t timescale, std::int64_t nominal_ns, bool in_order) {
+std::variant<TimingPlan, MediaError> plan_timing(std::span<const TrackFrame> frames, std::int64_t base_ns,
+                                                 std::uint32_t timescale, std::int64_t nominal_ns, bool in_order) {
   TimingPlan plan;
   const std::size_t n = frames.size();
   if (n == 0) return plan;
@@ -400,12 +398,12 @@ std::variant<TimingPlan, PlaybackError> plan_timing(std::span<const TrackFrame> 
     plan.samples[i].cts = pts;  // pts for now
     sorted[i] = pts;
     if (in_order && i > 0 && pts <= sorted[i - 1]) {
-      return error(PlaybackErrc::invalid_media_frame, "audio frame times do not increase");
+      return error(MediaErrc::invalid_media_frame, "audio frame times do not increase");
     }
   }
   if (!in_order) std::sort(sorted.begin(), sorted.end());
   for (std::size_t i = 1; i < n; ++i) {
-    if (sorted[i] == sorted[i - 1]) return error(PlaybackErrc::invalid_media_frame, "two frames share a timestamp");
+    if (sorted[i] == sorted[i - 1]) return error(MediaErrc::invalid_media_frame, "two frames share a timestamp");
   }
   std::int64_t delay = 0;
   for (std::size_t i = 0; i < n; ++i) delay = std::max(delay, sorted[i] - plan.samples[i].cts);
@@ -418,7 +416,7 @@ std::variant<TimingPlan, PlaybackError> plan_timing(std::span<const TrackFrame> 
     plan.has_cts |= s.cts != 0;
     const std::int64_t duration = (i + 1 < n ? sorted[i + 1] : plan.end) - sorted[i];
     if (duration < 0 || duration > std::numeric_limits<std::uint32_t>::max()) {
-      return error(PlaybackErrc::invalid_media_frame, "a frame duration does not fit the sample table");
+      return error(MediaErrc::invalid_media_frame, "a frame duration does not fit the sample table");
     }
     s.duration = static_cast<std::uint32_t>(duration);
   }
@@ -491,7 +489,7 @@ void write_annex_b_as_length_prefixed(std::span<const std::uint8_t> frame, std::
   });
 }
 
-std::optional<PlaybackError> plan_payload(const TrackFrame& frame, const TrackConfig& config, SamplePayload& out) {
+std::optional<MediaError> plan_payload(const TrackFrame& frame, const TrackConfig& config, SamplePayload& out) {
   out = SamplePayload{};
   if (config.kind == TrackKind::aac) {
     out.skip = adts_header_length(frame.payload);
@@ -503,11 +501,11 @@ std::optional<PlaybackError> plan_payload(const TrackFrame& frame, const TrackCo
     return std::nullopt;
   }
   if (!starts_with_start_code(frame.payload)) {
-    return error(PlaybackErrc::invalid_media_frame, "video frame is neither length-prefixed (" +
-                                                        std::to_string(config.nal_length_size) + " bytes) nor Annex-B");
+    return error(MediaErrc::invalid_media_frame, "video frame is neither length-prefixed (" +
+                                                     std::to_string(config.nal_length_size) + " bytes) nor Annex-B");
   }
   const auto size = annex_b_length_prefixed_size(frame.payload, config.nal_length_size);
-  if (!size) return error(PlaybackErrc::invalid_media_frame, "Annex-B video frame has no usable NAL unit");
+  if (!size) return error(MediaErrc::invalid_media_frame, "Annex-B video frame has no usable NAL unit");
   out.size = *size;
   out.annex_b = true;
   return std::nullopt;

@@ -29,7 +29,7 @@ struct TrackConfig {
 
 // Checks the codec ID and CodecPrivate of one TrackEntry: unsupported_media (codec not
 // H.264/H.265/AAC, or H.265 when mpeg_ts), missing_codec_private, invalid_codec_private.
-std::variant<TrackConfig, PlaybackError> resolve_track(const TrackInfo& track, bool mpeg_ts);
+std::variant<TrackConfig, MediaError> resolve_track(const TrackInfo& track, bool mpeg_ts);
 
 // A stored header and one of its tracks, resolved. Keep it in place: config.info points into
 // header.tracks.
@@ -39,8 +39,8 @@ struct HeaderTrack {
 };
 // unsupported_media when the header does not parse or has no TrackEntry `track_number`; else
 // resolve_track()'s errors.
-std::optional<PlaybackError> load_track(std::span<const std::uint8_t> header, std::uint64_t track_number, bool mpeg_ts,
-                                        HeaderTrack& out);
+std::optional<MediaError> load_track(std::span<const std::uint8_t> header, std::uint64_t track_number, bool mpeg_ts,
+                                     HeaderTrack& out);
 
 // RFC 6381 codec strings from validated records.
 std::string avc_codec_string(std::span<const std::uint8_t> avcc);
@@ -61,8 +61,8 @@ std::int64_t nominal_frame_ns(const TrackConfig& config);
 // Appends the frames of `track_number` in block order. `scale_ns` is the TimecodeScale;
 // `lace_ns` the per-lace spacing when a laced block has no BlockDuration. invalid_media_frame for
 // a malformed Cluster, child or block (bad lacing, a block without payload).
-std::optional<PlaybackError> collect_frames(std::span<const std::uint8_t> cluster, std::uint64_t track_number,
-                                            std::uint64_t scale_ns, std::int64_t lace_ns, std::vector<TrackFrame>& out);
+std::optional<MediaError> collect_frames(std::span<const std::uint8_t> cluster, std::uint64_t track_number,
+                                         std::uint64_t scale_ns, std::int64_t lace_ns, std::vector<TrackFrame>& out);
 
 // Sample timing in one timescale, in the frames' order (decode order).
 struct SampleTime {
@@ -81,8 +81,8 @@ struct TimingPlan {
 // times (hls_segments.hpp, timing rule). `nominal_ns` is nominal_frame_ns(). invalid_media_frame
 // when two frames share a tick, audio (`in_order`) times do not increase, or a duration does not
 // fit 32 bits.
-std::variant<TimingPlan, PlaybackError> plan_timing(std::span<const TrackFrame> frames, std::int64_t base_ns,
-                                                    std::uint32_t timescale, std::int64_t nominal_ns, bool in_order);
+std::variant<TimingPlan, MediaError> plan_timing(std::span<const TrackFrame> frames, std::int64_t base_ns,
+                                                 std::uint32_t timescale, std::int64_t nominal_ns, bool in_order);
 
 // The presentation end (ns from the Cluster Timecode) of the last frame: see the timing rule.
 std::int64_t last_frame_end_ns(std::span<const TrackFrame> frames, std::int64_t nominal_ns);
@@ -109,7 +109,7 @@ struct SamplePayload {
   std::size_t size = 0;  // sample size
   bool annex_b = false;  // converted
 };
-std::optional<PlaybackError> plan_payload(const TrackFrame& frame, const TrackConfig& config, SamplePayload& out);
+std::optional<MediaError> plan_payload(const TrackFrame& frame, const TrackConfig& config, SamplePayload& out);
 // Writes the sample's `out.size` bytes.
 void write_payload(const TrackFrame& frame, const TrackConfig& config, const SamplePayload& plan, std::uint8_t* out);
 

@@ -1,5 +1,5 @@
 // playback_tracks and track_timing (hls_segments.hpp). The segment writers are in
-// fmp4_segments.cpp and ts_segment.cpp.
+// fmp4_segments.cpp (TS: av/ts_segment.cpp).
 
 #include "media/hls_segments.hpp"
 
@@ -9,7 +9,7 @@
 namespace kvsd::media {
 namespace {
 
-PlaybackError error(PlaybackErrc code, std::string message) { return PlaybackError{code, std::move(message)}; }
+MediaError error(MediaErrc code, std::string message) { return MediaError{code, std::move(message)}; }
 
 constexpr std::uint32_t kMicroseconds = 1'000'000;
 
@@ -18,21 +18,20 @@ std::int64_t us_to_ms(std::int64_t us) { return us >= 0 ? (us + 500) / 1000 : -(
 
 }  // namespace
 
-std::variant<std::vector<PlaybackTrack>, PlaybackError> playback_tracks(std::span<const std::uint8_t> header,
-                                                                        bool mpeg_ts) {
+std::variant<std::vector<PlaybackTrack>, MediaError> playback_tracks(std::span<const std::uint8_t> header,
+                                                                     bool mpeg_ts) {
   const auto info = read_stored_header(header);
-  if (!info) return error(PlaybackErrc::unsupported_media, "the stream header is not EBML + Segment + Info + Tracks");
+  if (!info) return error(MediaErrc::unsupported_media, "the stream header is not EBML + Segment + Info + Tracks");
   const auto& tracks = info->tracks;
   if (tracks.empty() || tracks.size() > 2) {
-    return error(PlaybackErrc::unsupported_media,
+    return error(MediaErrc::unsupported_media,
                  "HLS/DASH need one or two tracks; the stream has " + std::to_string(tracks.size()));
   }
   // Resolve every track first so that an unsupported codec anywhere wins over CodecPrivate errors.
-  std::vector<std::variant<playback::TrackConfig, PlaybackError>> resolved;
+  std::vector<std::variant<playback::TrackConfig, MediaError>> resolved;
   for (const auto& t : tracks) resolved.push_back(playback::resolve_track(t, mpeg_ts));
   for (const auto& r : resolved) {
-    if (const auto* err = std::get_if<PlaybackError>(&r);
-        err != nullptr && err->code == PlaybackErrc::unsupported_media) {
+    if (const auto* err = std::get_if<MediaError>(&r); err != nullptr && err->code == MediaErrc::unsupported_media) {
       return *err;
     }
   }
@@ -44,13 +43,13 @@ std::variant<std::vector<PlaybackTrack>, PlaybackError> playback_tracks(std::spa
   };
   if (tracks.size() == 2) {
     if (kind_of(0) == TrackKind::aac || kind_of(1) != TrackKind::aac) {
-      return error(PlaybackErrc::unsupported_media,
+      return error(MediaErrc::unsupported_media,
                    "with two tracks, the first must be H.264/H.265 video and the second AAC audio");
     }
   }
-  for (const auto errc : {PlaybackErrc::missing_codec_private, PlaybackErrc::invalid_codec_private}) {
+  for (const auto errc : {MediaErrc::missing_codec_private, MediaErrc::invalid_codec_private}) {
     for (const auto& r : resolved) {
-      if (const auto* err = std::get_if<PlaybackError>(&r); err != nullptr && err->code == errc) return *err;
+      if (const auto* err = std::get_if<MediaError>(&r); err != nullptr && err->code == errc) return *err;
     }
   }
   std::vector<PlaybackTrack> out;
@@ -72,13 +71,12 @@ std::variant<std::vector<PlaybackTrack>, PlaybackError> playback_tracks(std::spa
   return out;
 }
 
-std::variant<TrackTiming, PlaybackError> track_timing(std::span<const std::uint8_t> header,
-                                                      std::span<const std::uint8_t> cluster,
-                                                      std::uint64_t track_number) {
+std::variant<TrackTiming, MediaError> track_timing(std::span<const std::uint8_t> header,
+                                                   std::span<const std::uint8_t> cluster, std::uint64_t track_number) {
   playback::HeaderTrack ht;
   if (auto err = playback::load_track(header, track_number, false, ht)) {
     // Timing needs the frames only: a CodecPrivate problem does not stop it.
-    if (err->code == PlaybackErrc::unsupported_media) return std::move(*err);
+    if (err->code == MediaErrc::unsupported_media) return std::move(*err);
   }
   if (ht.config.info == nullptr) {
     for (const auto& t : ht.header.tracks) {
@@ -98,7 +96,7 @@ std::variant<TrackTiming, PlaybackError> track_timing(std::span<const std::uint8
   // Same checks as the segment writers, at microsecond precision.
   const bool audio = ht.config.kind == TrackKind::aac;
   auto planned = playback::plan_timing(frames, 0, kMicroseconds, nominal, audio);
-  if (auto* err = std::get_if<PlaybackError>(&planned)) return std::move(*err);
+  if (auto* err = std::get_if<MediaError>(&planned)) return std::move(*err);
   const auto& plan = std::get<playback::TimingPlan>(planned);
   timing.start_offset_ms = us_to_ms(plan.first_pts);
   timing.duration_ms = us_to_ms(plan.end) - timing.start_offset_ms;

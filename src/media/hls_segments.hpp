@@ -1,11 +1,10 @@
 #pragma once
 // HLS/DASH segments built from stored fragments (one stream header + one Cluster): the playable
-// tracks of a header, per-track timing of a fragment, fMP4 init and media segments, and MPEG-TS
-// chunks (spec archived-media 3.5-3.6).
+// tracks of a header, per-track timing of a fragment, and fMP4 init and media segments (spec
+// archived-media 3.5-3.6). MPEG-TS chunks are av/ts_segment.hpp (libavformat's muxer).
 //
-// Pure functions over caller-owned bytes: no shared state, thread-safe. The fMP4 functions do not
-// use FFmpeg (one pass over the Cluster, one output allocation); ts_segment uses libavformat's
-// mpegts muxer in memory. All are blocking CPU work proportional to the fragment size.
+// Pure functions over caller-owned bytes: no shared state, thread-safe. No FFmpeg: one pass over
+// the Cluster, one output allocation. All are blocking CPU work proportional to the fragment size.
 //
 // Timing rule shared by fMP4 and TS: a frame at block offset `o` (from the Cluster Timecode,
 // TimecodeScale units) is presented at fragment_start_ms + o, converted to the track timescale
@@ -23,20 +22,9 @@
 #include <variant>
 #include <vector>
 
+#include "media/media_error.hpp"
+
 namespace kvsd::media {
-
-enum class PlaybackErrc {
-  unsupported_media,
-  missing_codec_private,
-  invalid_codec_private,
-  invalid_media_frame,
-  internal
-};
-
-struct PlaybackError {
-  PlaybackErrc code;
-  std::string message;  // for logs and the error body
-};
 
 enum class TrackKind { h264, h265, aac };
 
@@ -58,8 +46,8 @@ struct PlaybackTrack {
 //  - missing_codec_private: a playable track without CodecPrivate;
 //  - invalid_codec_private: a CodecPrivate that is not a valid avcC/hvcC record (with its
 //    parameter sets) or AAC AudioSpecificConfig.
-std::variant<std::vector<PlaybackTrack>, PlaybackError> playback_tracks(std::span<const std::uint8_t> header,
-                                                                        bool mpeg_ts);
+std::variant<std::vector<PlaybackTrack>, MediaError> playback_tracks(std::span<const std::uint8_t> header,
+                                                                     bool mpeg_ts);
 
 // Timing of one track of one fragment, from its blocks: first presentation time and real media
 // duration (the last frame's end, see the timing rule above), in milliseconds relative to the
@@ -74,17 +62,16 @@ struct TrackTiming {
   std::int64_t duration_ms = 0;
   std::size_t frames = 0;
 };
-std::variant<TrackTiming, PlaybackError> track_timing(std::span<const std::uint8_t> header,
-                                                      std::span<const std::uint8_t> cluster,
-                                                      std::uint64_t track_number);
+std::variant<TrackTiming, MediaError> track_timing(std::span<const std::uint8_t> header,
+                                                   std::span<const std::uint8_t> cluster, std::uint64_t track_number);
 
 // fMP4 init segment for one track: ftyp (iso6; cmfc, iso5, dash, mp41) + moov (mvhd, one trak
 // whose track_ID is the MKV TrackNumber, with avc1/avcC, hvc1/hvcC or mp4a/esds from the track's
 // CodecPrivate; mvex/trex). Video timescale 90000, audio timescale = the ASC sampling rate.
 // Errors: unsupported_media (bad header, track absent, codec not H.264/H.265/AAC, TrackNumber
 // above 2^32-1), missing_codec_private, invalid_codec_private.
-std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_init_segment(std::span<const std::uint8_t> header,
-                                                                         std::uint64_t track_number);
+std::variant<std::vector<std::uint8_t>, MediaError> fmp4_init_segment(std::span<const std::uint8_t> header,
+                                                                      std::uint64_t track_number);
 
 // fMP4 media segment for one track of one fragment: styp + moof (mfhd `sequence_number`, traf:
 // tfhd (default-base-is-moof), tfdt v1, trun with per-sample duration, size, flags (sync from the
@@ -96,21 +83,10 @@ std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_init_segment(std::sp
 // Errors: as fmp4_init_segment, plus invalid_media_frame (malformed Cluster/block, a video frame
 // neither length-prefixed nor Annex-B, an empty frame, duplicate or backwards times as in
 // track_timing, a decode time before 0).
-std::variant<std::vector<std::uint8_t>, PlaybackError> fmp4_media_segment(std::span<const std::uint8_t> header,
-                                                                          std::span<const std::uint8_t> cluster,
-                                                                          std::uint64_t track_number,
-                                                                          std::uint32_t sequence_number,
-                                                                          std::int64_t fragment_start_ms);
-
-// MPEG-TS chunk with the playable tracks of one fragment (playback_tracks(header, true)): PAT/PMT
-// first, H.264 as stream_type 0x1B (Annex-B, SPS/PPS inserted before each IDR), AAC as ADTS 0x0F.
-// PTS/DTS follow the timing rule at 90 kHz (written modulo 2^33, as MPEG-TS does).
-// The chunk holds no SDT (the muxer's is removed). Errors: as playback_tracks(header, true), plus
-// invalid_media_frame as fmp4_media_segment (also: no frame of a playable track in the Cluster,
-// the muxer rejects a frame), internal (an FFmpeg failure). FFmpeg's log callback is left as it
-// is (GetClip's mp4_clip.cpp installs a recorder once per process).
-std::variant<std::vector<std::uint8_t>, PlaybackError> ts_segment(std::span<const std::uint8_t> header,
-                                                                  std::span<const std::uint8_t> cluster,
-                                                                  std::int64_t fragment_start_ms);
+std::variant<std::vector<std::uint8_t>, MediaError> fmp4_media_segment(std::span<const std::uint8_t> header,
+                                                                       std::span<const std::uint8_t> cluster,
+                                                                       std::uint64_t track_number,
+                                                                       std::uint32_t sequence_number,
+                                                                       std::int64_t fragment_start_ms);
 
 }  // namespace kvsd::media

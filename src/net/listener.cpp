@@ -11,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
+#include "kvs/decimal.hpp"
+
 namespace kvsd::net {
 
 namespace asio = boost::asio;
@@ -37,12 +39,9 @@ tcp::endpoint parse_endpoint(const std::string& text) {
   boost::system::error_code ec;
   const auto addr = asio::ip::make_address(host, ec);
   if (ec) throw std::invalid_argument("bad address '" + text + "': '" + host + "' is not a numeric IP address");
-  char* end = nullptr;
-  const long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
-    throw std::invalid_argument("bad address '" + text + "': port must be 0-65535");
-  }
-  return {addr, static_cast<unsigned short>(p)};
+  const auto p = kvs::parse_decimal<std::uint16_t>(port);
+  if (!p) throw std::invalid_argument("bad address '" + text + "': port must be 0-65535");
+  return {addr, *p};
 }
 
 Listener::Listener(ContextPool& pool, const tcp::endpoint& at, ServerContext& server, asio::ssl::context* tls)

@@ -303,6 +303,88 @@ RocksDbFragmentStore::StagedFragment RocksDbFragmentStore::end_lane_fragment(Lan
   return out;
 }
 
+// Step 3 for one fragment: its header id, the segment it goes to (its lane's, or the stream's
+// open one) and the append, done without the state lock; fills `item` with its record (or its
+// error) and registers the segment with the job.
+void RocksDbFragmentStore::append_fragment(kvs::IngestFragment& f, BatchItem& item, SyncJob& job,
+                                           std::unordered_set<const OpenSegment*>& appended_to,
+                                           std::unique_lock<std::mutex>& lock) {
+  // A fragment on a lane ends here whatever becomes of it: the lane's next part starts the next one.
+  const bool on_lane = f.lane != 0;
+  const auto staged = on_lane ? end_lane_fragment(lane_for(f)) : StagedFragment{};
+  if (!item.writes()) return;
+  if (f.staged_bytes > 0 && (staged.error || !staged.segment || staged.bytes != f.staged_bytes)) {
+    item.error = staged.error
+                     ? *staged.error
+                     : kvs::Error{kvs::errc::internal, "the fragment's staged parts did not all reach its segment"};
+    return;
+  }
+  if (item.stored) {
+    if (!extends_stored(f, *item.stored, &staged)) {
+      item.duplicate = true;
+      item.record = std::move(*item.stored);
+      return;
+    }
+    f.fragment_number = item.stored->fragment_number;  // replaces a copy that was cut short
+    f.server_timestamp_ms = item.stored->server_timestamp_ms;
+  }
+  auto header_id = resolve_header(f.stream_id, *f.header, job.new_headers);
+  if (!header_id) {
+    item.error = header_id.error();
+    return;
+  }
+  const std::uint64_t size = f.staged_bytes + f.cluster_bytes.size();
+  std::shared_ptr<OpenSegment> seg;
+  if (f.staged_bytes > 0) {
+    seg = staged.segment;
+    if (seg->broken || seg->retired || seg->file.size() != staged.start + staged.bytes) {
+      item.error = kvs::Error{kvs::errc::internal, "the segment of the fragment was closed while it was staged"};
+      return;
+    }
+  } else {
+    auto chosen = on_lane ? lane_segment(lane_for(f), size) : segment_for(f.stream_id, size);
+    if (!chosen) {
+      item.error = chosen.error();
+      return;
+    }
+    seg = std::move(chosen.value());
+  }
+  auto& segment = *seg;
+  // The device write runs without the state lock, so the sync stage (which takes it three
+  // times a round) and retention do not wait for a batch's writes. Safe because only this
+  // thread appends to a segment or changes its SegmentFile, and `seg` keeps it alive; what
+  // the others may do meanwhile (close it as broken, retire it, drop the stream) is what
+  // they could have done right after the batch, and the sync stage checks for it.
+  lock.unlock();
+  auto offset = segment.file.append(std::span<const std::uint8_t>(f.cluster_bytes));
+  lock.lock();
+  if (!offset) {
+    item.error = offset.error();
+    return;
+  }
+  auto& r = item.record;
+  r.stream_id = f.stream_id;
+  r.fragment_number = f.fragment_number;
+  r.cluster_timecode = f.cluster_timecode;
+  r.producer_timestamp_ms = f.producer_timestamp_ms;
+  r.server_timestamp_ms = f.server_timestamp_ms;
+  r.duration_ms = f.duration_ms;
+  r.header_id = header_id.value();
+  r.segment_id = segment.file.segment_id();
+  r.offset = f.staged_bytes > 0 ? staged.start : offset.value();
+  r.size_bytes = size;
+  r.tracks = std::move(f.tracks);
+  r.metadata = std::move(f.metadata);
+  item.segment = &segment;
+  if (appended_to.insert(&segment).second) job.segments.push_back(seg);
+  auto& info = segment.info;
+  info.size_bytes = segment.file.size();
+  info.fragment_count += 1;
+  info.newest_server_timestamp_ms = std::max(info.newest_server_timestamp_ms, r.server_timestamp_ms);
+  info.max_fragment_number = std::max(info.max_fragment_number, parse_fragment_number(r.fragment_number).value_or(0));
+  syncing_.insert({f.stream_id, f.producer_timestamp_ms});
+}
+
 void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
   bool replays_syncing = false;
   {
@@ -337,82 +419,7 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
         end_lane(batch[i].fragment.lane);
         continue;
       }
-      auto& f = batch[i].fragment;
-      // A fragment on a lane ends here whatever becomes of it: the lane's next part starts the next one.
-      const bool on_lane = f.lane != 0;
-      const auto staged = on_lane ? end_lane_fragment(lane_for(f)) : StagedFragment{};
-      if (!item.writes()) continue;
-      if (f.staged_bytes > 0 && (staged.error || !staged.segment || staged.bytes != f.staged_bytes)) {
-        item.error = staged.error
-                         ? *staged.error
-                         : kvs::Error{kvs::errc::internal, "the fragment's staged parts did not all reach its segment"};
-        continue;
-      }
-      if (item.stored) {
-        if (!extends_stored(f, *item.stored, &staged)) {
-          item.duplicate = true;
-          item.record = std::move(*item.stored);
-          continue;
-        }
-        f.fragment_number = item.stored->fragment_number;  // replaces a copy that was cut short
-        f.server_timestamp_ms = item.stored->server_timestamp_ms;
-      }
-      auto header_id = resolve_header(f.stream_id, *f.header, job->new_headers);
-      if (!header_id) {
-        item.error = header_id.error();
-        continue;
-      }
-      const std::uint64_t size = f.staged_bytes + f.cluster_bytes.size();
-      std::shared_ptr<OpenSegment> seg;
-      if (f.staged_bytes > 0) {
-        seg = staged.segment;
-        if (seg->broken || seg->retired || seg->file.size() != staged.start + staged.bytes) {
-          item.error = kvs::Error{kvs::errc::internal, "the segment of the fragment was closed while it was staged"};
-          continue;
-        }
-      } else {
-        auto chosen = on_lane ? lane_segment(lane_for(f), size) : segment_for(f.stream_id, size);
-        if (!chosen) {
-          item.error = chosen.error();
-          continue;
-        }
-        seg = std::move(chosen.value());
-      }
-      auto& segment = *seg;
-      // The device write runs without the state lock, so the sync stage (which takes it three
-      // times a round) and retention do not wait for a batch's writes. Safe because only this
-      // thread appends to a segment or changes its SegmentFile, and `seg` keeps it alive; what
-      // the others may do meanwhile (close it as broken, retire it, drop the stream) is what
-      // they could have done right after the batch, and the sync stage checks for it.
-      lock.unlock();
-      auto offset = segment.file.append(std::span<const std::uint8_t>(f.cluster_bytes));
-      lock.lock();
-      if (!offset) {
-        item.error = offset.error();
-        continue;
-      }
-      auto& r = item.record;
-      r.stream_id = f.stream_id;
-      r.fragment_number = f.fragment_number;
-      r.cluster_timecode = f.cluster_timecode;
-      r.producer_timestamp_ms = f.producer_timestamp_ms;
-      r.server_timestamp_ms = f.server_timestamp_ms;
-      r.duration_ms = f.duration_ms;
-      r.header_id = header_id.value();
-      r.segment_id = segment.file.segment_id();
-      r.offset = f.staged_bytes > 0 ? staged.start : offset.value();
-      r.size_bytes = size;
-      r.tracks = std::move(f.tracks);
-      r.metadata = std::move(f.metadata);
-      item.segment = &segment;
-      if (appended_to.insert(&segment).second) job->segments.push_back(seg);
-      auto& info = segment.info;
-      info.size_bytes = segment.file.size();
-      info.fragment_count += 1;
-      info.newest_server_timestamp_ms = std::max(info.newest_server_timestamp_ms, r.server_timestamp_ms);
-      info.max_fragment_number =
-          std::max(info.max_fragment_number, parse_fragment_number(r.fragment_number).value_or(0));
-      syncing_.insert({f.stream_id, f.producer_timestamp_ms});
+      append_fragment(batch[i].fragment, item, *job, appended_to, lock);
     }
     for (const auto& seg : job->segments) job->segment_infos.push_back(seg->info);
     job->fragment_number_high_water = numbers_->highest_issued();
@@ -428,32 +435,45 @@ void RocksDbFragmentStore::commit_batch(std::vector<PendingFragment>& batch) {
   }
 }
 
-void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs) {
-  // Every segment appended to by these jobs, with its info after the last of them.
+// The segments of one sync round: every segment the round's jobs appended to, its info after the
+// last of them, and why it failed (an earlier write, its fdatasync, or the index write).
+struct RocksDbFragmentStore::SyncRound {
   std::vector<std::shared_ptr<OpenSegment>> segments;
   std::vector<SegmentInfo> infos;
+  std::vector<std::optional<kvs::Error>> failed;
+  std::size_t files = 0;  // segments given to fdatasync
+  double segment_seconds = 0;
+};
+
+RocksDbFragmentStore::SyncRound RocksDbFragmentStore::gather_segments(
+    const std::vector<std::unique_ptr<SyncJob>>& jobs) {
+  SyncRound round;
   std::unordered_map<const OpenSegment*, std::size_t> index;
   for (const auto& job : jobs) {
     for (std::size_t i = 0; i < job->segments.size(); ++i) {
-      const auto [it, added] = index.emplace(job->segments[i].get(), segments.size());
+      const auto [it, added] = index.emplace(job->segments[i].get(), round.segments.size());
       if (added) {
-        segments.push_back(job->segments[i]);
-        infos.push_back(job->segment_infos[i]);
+        round.segments.push_back(job->segments[i]);
+        round.infos.push_back(job->segment_infos[i]);
       } else {
-        infos[it->second] = job->segment_infos[i];
+        round.infos[it->second] = job->segment_infos[i];
       }
     }
   }
-  std::vector<std::optional<kvs::Error>> failed(segments.size());
+  round.failed.resize(round.segments.size());
+  return round;
+}
+
+void RocksDbFragmentStore::sync_segments(SyncRound& round) {
   std::vector<SegmentFile*> files;
   std::vector<std::size_t> synced_index;
   {
     std::lock_guard lock(state_mutex_);
-    for (std::size_t k = 0; k < segments.size(); ++k) {
-      if (segments[k]->broken) {
-        failed[k] = kvs::Error{kvs::errc::internal, "an earlier write to the segment failed"};
+    for (std::size_t k = 0; k < round.segments.size(); ++k) {
+      if (round.segments[k]->broken) {
+        round.failed[k] = kvs::Error{kvs::errc::internal, "an earlier write to the segment failed"};
       } else {
-        files.push_back(&segments[k]->file);
+        files.push_back(&round.segments[k]->file);
         synced_index.push_back(k);
       }
     }
@@ -462,100 +482,91 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
   using Clock = std::chrono::steady_clock;
   const auto sync_start = Clock::now();
   const auto synced = sync_pool_->sync(files);
-  const auto synced_at = Clock::now();
+  round.segment_seconds = std::chrono::duration<double>(Clock::now() - sync_start).count();
+  round.files = files.size();
+  for (std::size_t j = 0; j < files.size(); ++j) {
+    if (!synced[j]) round.failed[synced_index[j]] = synced[j].error();
+  }
+}
 
-  // Closes a segment for appends: nothing more in it becomes durable.
-  auto close_segment = [this](const std::shared_ptr<OpenSegment>& seg) {
-    seg->broken = true;
-    const auto it = open_.find(seg->info.stream_id);
-    if (it != open_.end() && it->second == seg) open_.erase(it);
-  };
-  auto fail_items_in = [&jobs](const OpenSegment* seg, const kvs::Error& why) {
-    for (auto& job : jobs)
-      for (auto& item : job->items)
-        if (item.segment == seg && item.writes()) item.error = why;
-  };
+void RocksDbFragmentStore::close_segment(const std::shared_ptr<OpenSegment>& seg) {
+  seg->broken = true;
+  const auto it = open_.find(seg->info.stream_id);
+  if (it != open_.end() && it->second == seg) open_.erase(it);
+}
 
-  // The batch names family handles of the current instance: they stay valid until it is written.
-  const auto pin = db_->pin();
-  rocksdb::WriteBatch wb;
+void RocksDbFragmentStore::fail_items_in(std::vector<std::unique_ptr<SyncJob>>& jobs, const OpenSegment* seg,
+                                         const kvs::Error& why) {
+  for (auto& job : jobs)
+    for (auto& item : job->items)
+      if (item.segment == seg && item.writes()) item.error = why;
+}
+
+bool RocksDbFragmentStore::build_index_batch(SyncRound& round, std::vector<std::unique_ptr<SyncJob>>& jobs,
+                                             rocksdb::WriteBatch& wb) {
   bool any = false;
-  {
-    std::lock_guard lock(state_mutex_);
-    for (std::size_t j = 0; j < files.size(); ++j) {
-      if (!synced[j]) failed[synced_index[j]] = synced[j].error();
-    }
-    for (std::size_t k = 0; k < segments.size(); ++k) {
-      if (!failed[k]) continue;
-      close_segment(segments[k]);
-      fail_items_in(segments[k].get(), *failed[k]);
-    }
-    for (auto& job : jobs) {
-      for (std::size_t i = 0; i < job->items.size(); ++i) {
-        auto& item = job->items[i];
-        if (item.writes() && dropped_.count(item.record.stream_id) != 0)
-          item.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
-      }
-    }
-    for (const auto& job : jobs) {
-      for (const auto& item : job->items) {
-        if (!item.writes()) continue;
-        any = true;
-        const auto& r = item.record;
-        const auto number = parse_fragment_number(r.fragment_number).value_or(0);
-        wb.Put(db_->family(Family::fragments), id_key(r.stream_id, number), serialize_fragment(r));
-        wb.Put(db_->family(Family::fragments_by_producer_ts),
-               timestamp_key(r.stream_id, r.producer_timestamp_ms, number), "");
-        wb.Put(db_->family(Family::fragments_by_server_ts), timestamp_key(r.stream_id, r.server_timestamp_ms, number),
-               "");
-      }
-    }
-    if (any) {
-      for (const auto& job : jobs)
-        for (const auto& [key, value] : job->new_headers) wb.Put(db_->family(Family::headers), key, value);
-      for (std::size_t k = 0; k < segments.size(); ++k) {
-        if (failed[k] || dropped_.count(infos[k].stream_id) != 0) continue;
-        wb.Put(db_->family(Family::segments), id_key(infos[k].stream_id, infos[k].segment_id),
-               serialize_segment(infos[k]));
-      }
-      put_meta_u64(wb, *db_, kMetaFragmentNumberHighWater, jobs.back()->fragment_number_high_water);
-      put_meta_u64(wb, *db_, kMetaNextSegmentId, jobs.back()->next_segment_id);
+  std::lock_guard lock(state_mutex_);
+  for (std::size_t k = 0; k < round.segments.size(); ++k) {
+    if (!round.failed[k]) continue;
+    close_segment(round.segments[k]);
+    fail_items_in(jobs, round.segments[k].get(), *round.failed[k]);
+  }
+  for (auto& job : jobs) {
+    for (auto& item : job->items) {
+      if (item.writes() && dropped_.count(item.record.stream_id) != 0)
+        item.error = kvs::Error{kvs::errc::resource_not_found, "the stream was deleted"};
     }
   }
+  for (const auto& job : jobs) {
+    for (const auto& item : job->items) {
+      if (!item.writes()) continue;
+      any = true;
+      const auto& r = item.record;
+      const auto number = parse_fragment_number(r.fragment_number).value_or(0);
+      wb.Put(db_->family(Family::fragments), id_key(r.stream_id, number), serialize_fragment(r));
+      wb.Put(db_->family(Family::fragments_by_producer_ts), timestamp_key(r.stream_id, r.producer_timestamp_ms, number),
+             "");
+      wb.Put(db_->family(Family::fragments_by_server_ts), timestamp_key(r.stream_id, r.server_timestamp_ms, number),
+             "");
+    }
+  }
+  if (!any) return false;
+  for (const auto& job : jobs)
+    for (const auto& [key, value] : job->new_headers) wb.Put(db_->family(Family::headers), key, value);
+  for (std::size_t k = 0; k < round.segments.size(); ++k) {
+    if (round.failed[k] || dropped_.count(round.infos[k].stream_id) != 0) continue;
+    wb.Put(db_->family(Family::segments), id_key(round.infos[k].stream_id, round.infos[k].segment_id),
+           serialize_segment(round.infos[k]));
+  }
+  put_meta_u64(wb, *db_, kMetaFragmentNumberHighWater, jobs.back()->fragment_number_high_water);
+  put_meta_u64(wb, *db_, kMetaNextSegmentId, jobs.back()->next_segment_id);
+  return true;
+}
 
-  const auto index_start = Clock::now();
-  const auto written = any ? write_synced(*db_, wb, "commit") : kvs::Status(kvs::Unit{});
-  if (options_.on_sync_round) {
-    SyncRoundStats stats;
-    stats.files = files.size();
-    for (const auto& job : jobs)
-      for (const auto& item : job->items) stats.fragments += item.lane_op ? 0 : 1;
-    stats.segment_seconds = std::chrono::duration<double>(synced_at - sync_start).count();
-    if (any) stats.index_seconds = std::chrono::duration<double>(Clock::now() - index_start).count();
-    options_.on_sync_round(stats);
-  }
-  {
-    std::lock_guard lock(state_mutex_);
-    for (std::size_t k = 0; k < segments.size(); ++k) {
-      if (failed[k]) continue;
-      if (!written) {
-        close_segment(segments[k]);
-        fail_items_in(segments[k].get(), written.error());
-      } else {
-        segments[k]->committed = infos[k];
-      }
-    }
-    if (!written) header_ids_.clear();  // headers of these jobs are not stored after all
-    for (const auto& job : jobs) {
-      for (std::size_t i = 0; i < job->items.size(); ++i) {
-        if (job->items[i].segment == nullptr) continue;  // never appended
-        const auto& f = job->batch[i].fragment;
-        const auto it = syncing_.find({f.stream_id, f.producer_timestamp_ms});
-        if (it != syncing_.end()) syncing_.erase(it);
-      }
+void RocksDbFragmentStore::settle_round(SyncRound& round, std::vector<std::unique_ptr<SyncJob>>& jobs,
+                                        const kvs::Status& written) {
+  std::lock_guard lock(state_mutex_);
+  for (std::size_t k = 0; k < round.segments.size(); ++k) {
+    if (round.failed[k]) continue;
+    if (!written) {
+      close_segment(round.segments[k]);
+      fail_items_in(jobs, round.segments[k].get(), written.error());
+    } else {
+      round.segments[k]->committed = round.infos[k];
     }
   }
+  if (!written) header_ids_.clear();  // headers of these jobs are not stored after all
+  for (const auto& job : jobs) {
+    for (std::size_t i = 0; i < job->items.size(); ++i) {
+      if (job->items[i].segment == nullptr) continue;  // never appended
+      const auto& f = job->batch[i].fragment;
+      const auto it = syncing_.find({f.stream_id, f.producer_timestamp_ms});
+      if (it != syncing_.end()) syncing_.erase(it);
+    }
+  }
+}
 
+void RocksDbFragmentStore::complete_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs) {
   for (auto& job : jobs) {
     auto& items = job->items;
     for (std::size_t i = 0; i < job->batch.size(); ++i) {
@@ -575,6 +586,30 @@ void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs
       }
     }
   }
+}
+
+void RocksDbFragmentStore::sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs) {
+  // Steps 5-7 of the file comment: fdatasync, one synced index batch, then the callbacks.
+  SyncRound round = gather_segments(jobs);
+  sync_segments(round);
+  // The batch names family handles of the current instance: they stay valid until it is written.
+  const auto pin = db_->pin();
+  rocksdb::WriteBatch wb;
+  const bool any = build_index_batch(round, jobs, wb);
+  const auto index_start = std::chrono::steady_clock::now();
+  const auto written = any ? write_synced(*db_, wb, "commit") : kvs::Status(kvs::Unit{});
+  if (options_.on_sync_round) {
+    SyncRoundStats stats;
+    stats.files = round.files;
+    for (const auto& job : jobs)
+      for (const auto& item : job->items) stats.fragments += item.lane_op ? 0 : 1;
+    stats.segment_seconds = round.segment_seconds;
+    if (any)
+      stats.index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - index_start).count();
+    options_.on_sync_round(stats);
+  }
+  settle_round(round, jobs, written);
+  complete_jobs(jobs);
 }
 
 }  // namespace kvsd::storage

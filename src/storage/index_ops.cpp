@@ -3,6 +3,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "storage/fault_points.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/storage_errors.hpp"
 
@@ -38,6 +42,11 @@ void delete_fragment_entries(rocksdb::WriteBatch& batch, const Database& db, con
 kvs::Status write_synced(const Database& db, rocksdb::WriteBatch& batch, const std::string& what) {
   auto ok = db.guard_write();
   if (!ok) return ok;
+  if (const Fault fault = injected(FaultPoint::index_write); fault.kind == Fault::error) {
+    const auto s = fault.errno_value == ENOSPC ? rocksdb::Status::NoSpace("injected")
+                                               : rocksdb::Status::IOError("injected", std::strerror(fault.errno_value));
+    return db.write_failed("fragment index: " + what, s);
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const auto s = db.db().Write(wo, &batch);

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "kvs/base64.hpp"
+#include "kvs/decimal.hpp"
 
 namespace kvsd::storage {
 
@@ -46,11 +47,6 @@ std::string timestamp_key(std::uint64_t stream_id, std::int64_t ts_ms, std::uint
   return k;
 }
 
-std::optional<IdKey> decode_id_key(std::string_view key) noexcept {
-  if (key.size() != kFragmentKeyBytes) return std::nullopt;
-  return IdKey{get_u64_be(key, 0), get_u64_be(key, kIdBytes)};
-}
-
 std::optional<TimestampKey> decode_timestamp_key(std::string_view key) noexcept {
   if (key.size() != kTimestampKeyBytes) return std::nullopt;
   return TimestampKey{get_u64_be(key, 0), unflip_sign(get_u64_be(key, kIdBytes)), get_u64_be(key, 2 * kIdBytes)};
@@ -68,15 +64,7 @@ std::string format_fragment_number(std::uint64_t n) {
 
 std::optional<std::uint64_t> parse_fragment_number(std::string_view s) noexcept {
   if (s.size() != kFragmentNumberChars || s[0] != '9') return std::nullopt;
-  std::uint64_t v = 0;
-  for (std::size_t i = 1; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c < '0' || c > '9') return std::nullopt;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
+  return kvs::parse_decimal<std::uint64_t>(s.substr(1));
 }
 
 std::string encode_cursor(std::string_view key) { return kvs::base64_encode(key, kvs::Base64::url); }

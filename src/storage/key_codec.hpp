@@ -33,12 +33,6 @@ std::string stream_prefix(std::uint64_t stream_id);
 std::string id_key(std::uint64_t stream_id, std::uint64_t id);
 std::string timestamp_key(std::uint64_t stream_id, std::int64_t ts_ms, std::uint64_t fragment_number);
 
-struct IdKey {
-  std::uint64_t stream_id = 0;
-  std::uint64_t id = 0;
-};
-std::optional<IdKey> decode_id_key(std::string_view key) noexcept;
-
 struct TimestampKey {
   std::uint64_t stream_id = 0;
   std::int64_t ts_ms = 0;

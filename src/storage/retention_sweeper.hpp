@@ -9,7 +9,7 @@
 // Segments of stream ids that are neither live nor DELETING are left alone. While the Database
 // refuses writes (degraded mode) run_once does nothing and reports nothing deleted.
 //
-// Threading: blocking (call through app::offload, e.g. from a timer); run_once calls are
+// Threading: blocking (call through exec::offload, e.g. from a timer); run_once calls are
 // serialised. Errors: internal (the sweep stops; the next run resumes where it left off).
 
 #include <cstdint>

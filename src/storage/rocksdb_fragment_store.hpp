@@ -40,6 +40,10 @@
 #include "storage/recovery.hpp"
 #include "storage/segment_file.hpp"
 
+namespace rocksdb {
+class WriteBatch;
+}
+
 namespace kvsd::storage {
 
 // What one round of the sync stage did, for metrics (FragmentStoreOptions::on_sync_round). A
@@ -160,8 +164,25 @@ class RocksDbFragmentStore final : public kvs::FragmentStore {
 
   // Stage 1 (committer thread): checks, header dedup, appends; hands a SyncJob to the sync stage.
   void commit_batch(std::vector<PendingFragment>& batch);
+  // commit_batch's append of one fragment; releases `lock` (on state_mutex_) while it writes.
+  void append_fragment(kvs::IngestFragment& f, BatchItem& item, SyncJob& job,
+                       std::unordered_set<const OpenSegment*>& appended_to, std::unique_lock<std::mutex>& lock);
   // Stage 2 (sync thread): fdatasyncs, one index write and the callbacks for every job given.
   void sync_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs);
+  // sync_jobs' steps, in order (fragment_commit.cpp): the round's segments; their fdatasync
+  // (failures recorded); the index batch (failed segments closed and their items failed first;
+  // false: nothing to write); after the write, committed infos or closed segments, and the
+  // replay guard released; the callbacks, outside the state lock.
+  struct SyncRound;
+  SyncRound gather_segments(const std::vector<std::unique_ptr<SyncJob>>& jobs);
+  void sync_segments(SyncRound& round);
+  bool build_index_batch(SyncRound& round, std::vector<std::unique_ptr<SyncJob>>& jobs, rocksdb::WriteBatch& wb);
+  void settle_round(SyncRound& round, std::vector<std::unique_ptr<SyncJob>>& jobs, const kvs::Status& written);
+  static void complete_jobs(std::vector<std::unique_ptr<SyncJob>>& jobs);
+  // Under state_mutex_: closes a segment for appends (nothing more in it becomes durable), and
+  // fails every item of `jobs` appended to it.
+  void close_segment(const std::shared_ptr<OpenSegment>& seg);
+  static void fail_items_in(std::vector<std::unique_ptr<SyncJob>>& jobs, const OpenSegment* seg, const kvs::Error& why);
   // Blocks until everything submitted before the call has been through both stages.
   void drain_pipeline();
   // The state_mutex_ holder's helpers (fragment_commit.cpp).

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kvs/base64.hpp"
+#include "kvs/decimal.hpp"
 #include "storage/storage_errors.hpp"
 #include "stream.pb.h"
 
@@ -89,12 +90,10 @@ bool parse_stream_arn(const std::string& arn, std::string& name, std::int64_t& c
   if (slash == std::string::npos || slash < name_begin + 1) return false;
   const char* first = arn.data() + slash + 1;
   const char* last = arn.data() + arn.size();
-  if (first == last) return false;
-  std::int64_t ms = 0;
-  const auto [p, ec] = std::from_chars(first, last, ms);
-  if (ec != std::errc() || p != last) return false;
+  const auto ms = kvs::parse_decimal<std::int64_t>(std::string_view(first, static_cast<std::size_t>(last - first)));
+  if (!ms) return false;
   name = arn.substr(name_begin, slash - name_begin);
-  creation_time_ms = ms;
+  creation_time_ms = *ms;
   return true;
 }
 

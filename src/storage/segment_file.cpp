@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "obs/thread_name.hpp"
+#include "storage/fault_points.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/storage_errors.hpp"
 
@@ -47,8 +48,9 @@ std::filesystem::path segment_path(const std::filesystem::path& blobs_dir, std::
 kvs::Status fsync_dir(const std::filesystem::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return os_error("open", dir, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
+  const Fault fault = injected(FaultPoint::dir_sync);
+  const int rc = fault.kind == Fault::error ? -1 : ::fsync(fd);
+  const int err = fault.kind == Fault::error ? fault.errno_value : errno;
   ::close(fd);
   if (rc != 0) return os_error("fsync", dir, err);
   return kvs::Unit{};
@@ -153,7 +155,12 @@ void SegmentFile::leave_direct_mode() noexcept {
 int SegmentFile::write_blocks(const std::uint8_t* data, std::size_t size, std::uint64_t at) {
   std::size_t done = 0;
   while (done < size) {
-    const auto n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(at + done));
+    const Fault fault = injected(FaultPoint::segment_write);
+    if (fault.kind == Fault::error) return fault.errno_value;
+    // A short write is still whole blocks (direct I/O writes nothing else).
+    const std::size_t ask =
+        fault.kind == Fault::short_io && size - done > 2 * kBlock ? (size - done) / 2 / kBlock * kBlock : size - done;
+    const auto n = ::pwrite(fd_, data + done, ask, static_cast<off_t>(at + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EINVAL && !wrote_direct_ && tail_) {
       leave_direct_mode();  // the file system takes O_DIRECT at open but not these writes
@@ -221,7 +228,17 @@ kvs::Result<std::uint64_t> SegmentFile::append_buffered(const kvs::StagedPart& r
       if (!r.empty()) iov.push_back(iovec{const_cast<std::uint8_t*>(r.data()), r.size()});
     }
     if (iov.empty()) break;
-    const auto n = ::pwritev(fd_, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(at));
+    const Fault fault = injected(FaultPoint::segment_write);
+    ssize_t n = -1;
+    if (fault.kind == Fault::error) {
+      errno = fault.errno_value;
+    } else if (fault.kind == Fault::short_io && (iov.size() > 1 || iov.front().iov_len > 1)) {
+      // Half of the first range only: the loop must write the rest.
+      n = ::pwrite(fd_, iov.front().iov_base, std::max<std::size_t>(1, iov.front().iov_len / 2),
+                   static_cast<off_t>(at));
+    } else {
+      n = ::pwritev(fd_, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(at));
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -269,6 +286,8 @@ kvs::Status SegmentFile::truncate(std::uint64_t size) {
 }
 
 kvs::Status SegmentFile::sync() {
+  if (const Fault fault = injected(FaultPoint::segment_sync); fault.kind == Fault::error)
+    return os_error("fdatasync", path_, fault.errno_value);
   if (::fdatasync(fd_) != 0) return os_error("fdatasync", path_, errno);
   if (!entries_durable_) {
     const auto stream_dir = path_.parent_path();

@@ -7,7 +7,7 @@
 //    (RocksDbFragmentStore::complete_recovery) and admits writes again (Database::allow_writes).
 //    Writes stay refused throughout, so no fragment or segment file appears meanwhile.
 //
-// Threading: blocking (call through app::offload, e.g. from a timer); calls are serialised.
+// Threading: blocking (call through exec::offload, e.g. from a timer); calls are serialised.
 
 #include <cstdint>
 #include <memory>

@@ -1,7 +1,7 @@
 // libFuzzer target for GetImages' decoding path: the input is a Matroska body (as PutMedia sends
 // it); every complete fragment the ingest parser cuts from it goes through
-// imaging::extract_fragment_images at a few instants (PNG, scaled small to stay fast), and its raw
-// Cluster bytes through imaging::read_cluster_frames. Oracle: no crash, no hang; one result per
+// av::extract_fragment_images at a few instants (PNG, scaled small to stay fast), and its raw
+// Cluster bytes through av::read_cluster_frames. Oracle: no crash, no hang; one result per
 // instant; an ok image has bytes, an error image none.
 
 #include <cstddef>
@@ -11,8 +11,8 @@
 #include <span>
 #include <vector>
 
-#include "imaging/cluster_frames.hpp"
-#include "imaging/fragment_images.hpp"
+#include "av/cluster_frames.hpp"
+#include "av/fragment_images.hpp"
 #include "media/mkv_ingest_parser.hpp"
 
 namespace {
@@ -43,21 +43,21 @@ class Collect : public kvsd::media::MkvIngestParser::Handler {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> input(data, size);
-  (void)kvsd::imaging::read_cluster_frames(input, 1);
+  (void)kvsd::av::read_cluster_frames(input, 1);
   Collect collect;
   kvsd::media::MkvIngestParser parser(collect);
   (void)parser.feed(input);
   (void)parser.finish();
-  kvsd::imaging::ImageOptions options;
-  options.format = kvsd::imaging::ImageFormat::png;
+  kvsd::av::ImageOptions options;
+  options.format = kvsd::av::ImageFormat::png;
   options.height = 16;
   const std::vector<std::int64_t> instants{0, 40'000'000, 400'000'000};
   for (const auto& [header, cluster] : collect.fragments) {
-    (void)kvsd::imaging::read_cluster_frames(cluster, 2);
-    const auto out = kvsd::imaging::extract_fragment_images(header, cluster, instants, options);
+    (void)kvsd::av::read_cluster_frames(cluster, 2);
+    const auto out = kvsd::av::extract_fragment_images(header, cluster, instants, options);
     check(out.images.size() == instants.size(), "one result per instant");
     for (const auto& image : out.images) {
-      const bool ok = image.status == kvsd::imaging::ImageStatus::ok;
+      const bool ok = image.status == kvsd::av::ImageStatus::ok;
       check(ok == (image.bytes != nullptr), "ok images, and only they, have bytes");
       if (ok) check(!image.bytes->empty(), "an image is not empty");
     }

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "app/offload.hpp"
 #include "auth/canonical.hpp"
+#include "exec/offload.hpp"
 #include "http/aws_error.hpp"
 
 namespace kvsd::testing {
@@ -126,7 +126,7 @@ void add_fragment_routes(http::Router& router, app::App& app) {
              [&app](http::Request& req, http::ResponseWriter& w) -> asio::awaitable<void> {
                const auto name = param(req, "stream");
                auto work = [&app, name] { return list_fragments(app, name); };
-               auto r = co_await app::offload(app.pool(), work);
+               auto r = co_await exec::offload(app.pool(), work);
                if (!r.ok) {
                  co_await http::send_error(w, r.error);
                  co_return;
@@ -141,7 +141,7 @@ void add_fragment_routes(http::Router& router, app::App& app) {
                  const auto name = param(req, "stream");
                  const auto number = param(req, "number");
                  auto work = [&app, name, number, header] { return read_blob(app, name, number, header); };
-                 auto r = co_await app::offload(app.pool(), work);
+                 auto r = co_await exec::offload(app.pool(), work);
                  if (!r.ok) {
                    co_await http::send_error(w, r.error);
                    co_return;

@@ -1,6 +1,6 @@
 // HLS/DASH segments: playable tracks and codec strings, fMP4 init + media segments read back by
 // libavformat's mov demuxer (the concatenation of an init and several media segments, as a
-// player sees it), per-track fragment timing, MPEG-TS chunks read back as mpegts, and errors.
+// player sees it), per-track fragment timing, and errors (MPEG-TS chunks: tests/unit/av).
 
 #include "media/hls_segments.hpp"
 
@@ -17,34 +17,6 @@ namespace {
 using namespace testing;  // the helpers of mp4_test_support.hpp / mkv_test_support.hpp
 
 constexpr std::int64_t kServerStartMs = 1'764'000'000'000;  // a server-side fragment start, epoch ms
-
-template <typename T>
-T expect_value(const std::variant<T, PlaybackError>& result) {
-  if (const auto* err = std::get_if<PlaybackError>(&result)) {
-    ADD_FAILURE() << "failed: " << static_cast<int>(err->code) << " " << err->message;
-    return T{};
-  }
-  return std::get<T>(result);
-}
-
-template <typename T>
-PlaybackErrc expect_failure(const std::variant<T, PlaybackError>& result) {
-  const auto* err = std::get_if<PlaybackError>(&result);
-  EXPECT_NE(err, nullptr) << "expected an error";
-  return err != nullptr ? err->code : PlaybackErrc::internal;
-}
-
-std::int64_t cluster_timecode(std::span<const std::uint8_t> cluster) {
-  ebml::ElementHeader h;
-  EXPECT_EQ(ebml::decode_header(cluster, h), ebml::ReadStatus::complete);
-  ebml::ChildIterator it(h.unknown_size ? cluster.subspan(h.length) : cluster.subspan(h.length, h.size));
-  std::span<const std::uint8_t> child;
-  while (it.next(h, child) == ebml::ChildIterator::Next::child) {
-    if (h.id == 0xE7) return *ebml::read_int(child);
-  }
-  ADD_FAILURE() << "no Cluster Timecode";
-  return 0;
-}
 
 // init + one media segment per cluster; fragment i starts at kServerStartMs + (C_i - C_0), so
 // that consecutive fragments continue seamlessly (the producer-timestamp case shifted).
@@ -141,8 +113,6 @@ MkvTrackSpec aac_track(const Bytes& asc, std::uint8_t number = 2) {
 
 const Bytes kAsc48kStereo{0x11, 0x90};  // AAC LC, 48 kHz, 2 channels
 
-Bytes header_of(const std::vector<MkvTrackSpec>& tracks) { return write_mkv_header(MkvSegmentSpec{}, tracks); }
-
 // ---- Tracks and codec strings -----------------------------------------------------------------
 
 TEST(HlsSegmentsTest, AvcCodecStringComesFromTheAvccBytes) {
@@ -195,7 +165,7 @@ TEST(HlsSegmentsTest, HevcCodecStringAndNoHevcOverTs) {
   ASSERT_GE(hvcc.size(), 13u);
   EXPECT_EQ(hvcc[12], 0);
   EXPECT_EQ(tracks[0].codec_string, "hvc1.1.6.L150");
-  EXPECT_EQ(expect_failure(playback_tracks(c.header, true)), PlaybackErrc::unsupported_media);
+  EXPECT_EQ(expect_failure(playback_tracks(c.header, true)), MediaErrc::unsupported_media);
 }
 
 // An hvcC whose header fields are garbage and whose SPS carries `ptl` (the 12 profile_tier_level
@@ -247,37 +217,37 @@ TEST(HlsSegmentsTest, TrackLayoutsAndCodecErrors) {
   EXPECT_EQ(expect_value(playback_tracks(header_of({video_track(cf.avcc, "V_MPEG/ISO/AVC")}), false)).size(), 1u);
   // Unsupported codecs and layouts.
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video_track(cf.avcc, "V_VP8")}), false)),
-            PlaybackErrc::unsupported_media);
+            MediaErrc::unsupported_media);
   MkvTrackSpec alaw = aac_track(kAsc48kStereo);
   alaw.codec_id = "A_MS/ACM";
-  EXPECT_EQ(expect_failure(playback_tracks(header_of({video, alaw}), false)), PlaybackErrc::unsupported_media);
+  EXPECT_EQ(expect_failure(playback_tracks(header_of({video, alaw}), false)), MediaErrc::unsupported_media);
   EXPECT_EQ(expect_failure(playback_tracks(header_of({aac_track(kAsc48kStereo, 1), video_track(cf.avcc)}), false)),
-            PlaybackErrc::unsupported_media);
+            MediaErrc::unsupported_media);
   MkvTrackSpec third = aac_track(kAsc48kStereo, 3);
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video, aac_track(kAsc48kStereo), third}), false)),
-            PlaybackErrc::unsupported_media);
-  EXPECT_EQ(expect_failure(playback_tracks(Bytes{1, 2, 3, 4}, false)), PlaybackErrc::unsupported_media);
+            MediaErrc::unsupported_media);
+  EXPECT_EQ(expect_failure(playback_tracks(Bytes{1, 2, 3, 4}, false)), MediaErrc::unsupported_media);
   // Unsupported wins over a CodecPrivate problem elsewhere.
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video_track(Bytes{}), alaw}), false)),
-            PlaybackErrc::unsupported_media);
+            MediaErrc::unsupported_media);
   // Missing CodecPrivate.
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video_track(Bytes{})}), false)),
-            PlaybackErrc::missing_codec_private);
+            MediaErrc::missing_codec_private);
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video, aac_track(Bytes{})}), false)),
-            PlaybackErrc::missing_codec_private);
+            MediaErrc::missing_codec_private);
   // Garbage CodecPrivate.
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video_track(Bytes{0xDE, 0xAD, 0xBE, 0xEF, 0, 1, 2})}), false)),
-            PlaybackErrc::invalid_codec_private);
+            MediaErrc::invalid_codec_private);
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video_track(cf.avcc, "V_MPEGH/ISO/HEVC")}), false)),
-            PlaybackErrc::invalid_codec_private);
+            MediaErrc::invalid_codec_private);
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video, aac_track(Bytes{0x00, 0x00})}), false)),
-            PlaybackErrc::invalid_codec_private)
+            MediaErrc::invalid_codec_private)
       << "object type 0";
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video, aac_track(Bytes{0x16, 0x90})}), false)),
-            PlaybackErrc::invalid_codec_private)
+            MediaErrc::invalid_codec_private)
       << "reserved sampling frequency index 13";
   EXPECT_EQ(expect_failure(playback_tracks(header_of({video, aac_track(Bytes{0x11})}), false)),
-            PlaybackErrc::invalid_codec_private)
+            MediaErrc::invalid_codec_private)
       << "truncated";
 }
 
@@ -402,43 +372,42 @@ TEST(HlsSegmentsTest, SegmentErrors) {
   const auto cf = first_capture_frames(3);
   const Synthetic s = synthetic({video_track(cf.avcc)}, cf.frames);
   // Track absent.
-  EXPECT_EQ(expect_failure(fmp4_init_segment(s.header, 2)), PlaybackErrc::unsupported_media);
+  EXPECT_EQ(expect_failure(fmp4_init_segment(s.header, 2)), MediaErrc::unsupported_media);
   EXPECT_EQ(expect_failure(fmp4_media_segment(s.header, s.clusters[0], 2, 1, kServerStartMs)),
-            PlaybackErrc::unsupported_media);
-  EXPECT_EQ(expect_failure(track_timing(s.header, s.clusters[0], 2)), PlaybackErrc::unsupported_media);
+            MediaErrc::unsupported_media);
+  EXPECT_EQ(expect_failure(track_timing(s.header, s.clusters[0], 2)), MediaErrc::unsupported_media);
   // Codec and CodecPrivate.
   EXPECT_EQ(expect_failure(fmp4_init_segment(header_of({video_track(cf.avcc, "V_VP9")}), 1)),
-            PlaybackErrc::unsupported_media);
-  EXPECT_EQ(expect_failure(fmp4_init_segment(header_of({video_track(Bytes{})}), 1)),
-            PlaybackErrc::missing_codec_private);
+            MediaErrc::unsupported_media);
+  EXPECT_EQ(expect_failure(fmp4_init_segment(header_of({video_track(Bytes{})}), 1)), MediaErrc::missing_codec_private);
   EXPECT_EQ(expect_failure(fmp4_init_segment(header_of({video_track(Bytes{1, 2, 3, 4, 5, 6, 7, 8})}), 1)),
-            PlaybackErrc::invalid_codec_private);
+            MediaErrc::invalid_codec_private);
   EXPECT_EQ(expect_failure(fmp4_init_segment(header_of({video_track(cf.avcc), aac_track(Bytes{0xFF, 0xFF})}), 2)),
-            PlaybackErrc::invalid_codec_private);
+            MediaErrc::invalid_codec_private);
   // A frame in neither NAL framing, an empty frame, repeated timestamps.
   auto frames = cf.frames;
   frames[1] = Bytes{0x7F, 0xFF, 0xFF, 0xFF, 0x41, 0x9A, 0x00};
   const Synthetic bad = synthetic({video_track(cf.avcc)}, frames);
   EXPECT_EQ(expect_failure(fmp4_media_segment(bad.header, bad.clusters[0], 1, 1, kServerStartMs)),
-            PlaybackErrc::invalid_media_frame);
+            MediaErrc::invalid_media_frame);
   frames[1] = Bytes{};
   const Synthetic empty = synthetic({video_track(cf.avcc)}, frames);
   EXPECT_EQ(expect_failure(fmp4_media_segment(empty.header, empty.clusters[0], 1, 1, kServerStartMs)),
-            PlaybackErrc::invalid_media_frame);
+            MediaErrc::invalid_media_frame);
   Bytes repeated = write_cluster_start(5000);
   append_simple_block(repeated, 1, 0, true, cf.frames[0]);
   append_simple_block(repeated, 1, 40, false, cf.frames[1]);
   append_simple_block(repeated, 1, 40, false, cf.frames[2]);
   EXPECT_EQ(expect_failure(fmp4_media_segment(s.header, repeated, 1, 1, kServerStartMs)),
-            PlaybackErrc::invalid_media_frame);
-  EXPECT_EQ(expect_failure(track_timing(s.header, repeated, 1)), PlaybackErrc::invalid_media_frame);
+            MediaErrc::invalid_media_frame);
+  EXPECT_EQ(expect_failure(track_timing(s.header, repeated, 1)), MediaErrc::invalid_media_frame);
   // Not a Cluster, a truncated block.
   EXPECT_EQ(expect_failure(fmp4_media_segment(s.header, Bytes{1, 2, 3}, 1, 1, kServerStartMs)),
-            PlaybackErrc::invalid_media_frame);
+            MediaErrc::invalid_media_frame);
   Bytes truncated = write_cluster_start(5000);
   testing::append(truncated, Bytes{0xA3, 0x82, 0x81});
   EXPECT_EQ(expect_failure(fmp4_media_segment(s.header, truncated, 1, 1, kServerStartMs)),
-            PlaybackErrc::invalid_media_frame);
+            MediaErrc::invalid_media_frame);
 }
 
 // ---- Timing ---------------------------------------------------------------------------------------
@@ -525,121 +494,6 @@ TEST(HlsSegmentsTest, BlockGroupsAndLacing) {
   EXPECT_EQ(durations[0], 1024u);
   EXPECT_EQ(durations[1], 50u * 48 - 1024);
   EXPECT_EQ(audio.duration_ms, 164) << "100 + 3 frames of 1024 samples";
-}
-
-// ---- MPEG-TS --------------------------------------------------------------------------------------
-
-struct TsPacket {
-  int stream = 0;
-  std::int64_t pts = 0, dts = 0;
-  bool key = false;
-  Bytes data;
-};
-struct TsContent {
-  std::vector<AVCodecID> codecs;
-  std::vector<TsPacket> packets;
-};
-
-TsContent demux_ts(const Bytes& ts) {
-  TsContent out;
-  Reader reader{&ts};
-  constexpr int kBuffer = 32 * 1024;
-  auto* buffer = static_cast<unsigned char*>(av_malloc(kBuffer));
-  ff::IoContextPtr io(avio_alloc_context(buffer, kBuffer, 0, &reader, &Reader::read, nullptr, &Reader::seek));
-  AVFormatContext* raw = avformat_alloc_context();
-  raw->pb = io.get();
-  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  const int rc = avformat_open_input(&raw, nullptr, av_find_input_format("mpegts"), nullptr);
-  EXPECT_GE(rc, 0) << "the TS does not open";
-  if (rc < 0) return out;
-  ff::InputContextPtr input(raw);
-  EXPECT_GE(avformat_find_stream_info(input.get(), nullptr), 0);
-  for (unsigned i = 0; i < input->nb_streams; ++i) out.codecs.push_back(input->streams[i]->codecpar->codec_id);
-  ff::PacketPtr packet(av_packet_alloc());
-  while (av_read_frame(input.get(), packet.get()) >= 0) {
-    TsPacket p;
-    p.stream = packet->stream_index;
-    p.pts = packet->pts;
-    p.dts = packet->dts;
-    p.key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
-    p.data.assign(packet->data, packet->data + packet->size);
-    out.packets.push_back(std::move(p));
-    av_packet_unref(packet.get());
-  }
-  return out;
-}
-
-bool has_nal_type(const Bytes& annex_b, int type) {
-  for (std::size_t i = 0; i + 3 < annex_b.size(); ++i) {
-    if (annex_b[i] == 0 && annex_b[i + 1] == 0 && annex_b[i + 2] == 1 && (annex_b[i + 3] & 0x1F) == type) return true;
-  }
-  return false;
-}
-
-TEST(HlsSegmentsTest, TsChunkHoldsH264AndAac) {
-  const Capture c = load_capture("audio-video-relative/04-putMedia-full.mkv");
-  ASSERT_GE(c.clusters.size(), 2u);
-  const Bytes& cluster = c.clusters[1];
-  const std::int64_t start = kServerStartMs;
-  const Bytes ts = expect_value(ts_segment(c.header, cluster, start));
-  ASSERT_GE(ts.size(), 188u * 3);
-  EXPECT_EQ(ts.size() % 188, 0u);
-  EXPECT_EQ(ts[0], 0x47);
-  EXPECT_EQ(((ts[1] & 0x1F) << 8) | ts[2], 0) << "PAT first";
-
-  const TsContent content = demux_ts(ts);
-  ASSERT_EQ(content.codecs.size(), 2u);
-  const auto frames = cluster_frames(cluster);
-  const std::int64_t tc = cluster_timecode(cluster);
-  std::vector<Frame> video, audio;
-  for (const auto& f : frames) (f.track == 1 ? video : audio).push_back(f);
-  int video_stream = content.codecs[0] == AV_CODEC_ID_H264 ? 0 : 1;
-  EXPECT_EQ(content.codecs[static_cast<std::size_t>(video_stream)], AV_CODEC_ID_H264);
-  EXPECT_EQ(content.codecs[static_cast<std::size_t>(1 - video_stream)], AV_CODEC_ID_AAC);
-  std::vector<TsPacket> v, a;
-  for (const auto& p : content.packets) (p.stream == video_stream ? v : a).push_back(p);
-  ASSERT_EQ(v.size(), video.size());
-  ASSERT_EQ(a.size(), audio.size());
-  constexpr std::int64_t kWrap = std::int64_t{1} << 33;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    SCOPED_TRACE(i);
-    EXPECT_EQ(v[i].pts % kWrap, ((start + video[i].timecode - tc) * 90) % kWrap);
-    EXPECT_EQ(v[i].dts, v[i].pts);
-    EXPECT_EQ(v[i].key, video[i].key);
-  }
-  EXPECT_TRUE(has_nal_type(v[0].data, 7)) << "SPS before the IDR";
-  EXPECT_TRUE(has_nal_type(v[0].data, 8)) << "PPS before the IDR";
-  EXPECT_TRUE(has_nal_type(v[0].data, 5));
-  EXPECT_EQ(a[0].pts % kWrap, ((start + audio[0].timecode - tc) * 90) % kWrap);
-  for (const auto& p : a) {
-    ASSERT_GE(p.data.size(), 7u);
-    EXPECT_EQ(p.data[0], 0xFF) << "ADTS";
-  }
-}
-
-TEST(HlsSegmentsTest, TsChunkOfAudioOnlyStream) {
-  const Capture c = load_capture("audio-only-relative/04-putMedia-full.mkv");
-  ASSERT_FALSE(c.clusters.empty());
-  const Bytes ts = expect_value(ts_segment(c.header, c.clusters[0], kServerStartMs));
-  const TsContent content = demux_ts(ts);
-  ASSERT_EQ(content.codecs, std::vector<AVCodecID>{AV_CODEC_ID_AAC});
-  const auto frames = cluster_frames(c.clusters[0]);
-  ASSERT_EQ(content.packets.size(), frames.size());
-  const std::int64_t tc = cluster_timecode(c.clusters[0]);
-  constexpr std::int64_t kWrap = std::int64_t{1} << 33;
-  EXPECT_EQ(content.packets[0].pts, ((kServerStartMs + frames[0].timecode - tc) * 90) % kWrap);
-}
-
-TEST(HlsSegmentsTest, TsChunkErrors) {
-  const Capture hevc = load_capture("offline-h265/04-putMedia-full.mkv");
-  EXPECT_EQ(expect_failure(ts_segment(hevc.header, hevc.clusters.at(0), kServerStartMs)),
-            PlaybackErrc::unsupported_media);
-  EXPECT_EQ(expect_failure(ts_segment(header_of({video_track(Bytes{})}), write_cluster_start(0), kServerStartMs)),
-            PlaybackErrc::missing_codec_private);
-  // A Cluster without any frame.
-  const auto cf = first_capture_frames(1);
-  EXPECT_EQ(expect_failure(ts_segment(header_of({video_track(cf.avcc)}), write_cluster_start(0), kServerStartMs)),
-            PlaybackErrc::invalid_media_frame);
 }
 
 }  // namespace

@@ -1,24 +1,48 @@
 #pragma once
-// Test helpers for build_mp4_clip: SDK captures split into header + clusters, an independent walk
-// of Cluster bytes into frames, synthetic streams from the SDK-layout writer, and a libavformat
-// read-back of an MP4 held in memory.
+// Test helpers for the MP4 writers (fMP4 segments here, GetClip's MP4 in tests/unit/av): SDK
+// captures split into header + clusters, an independent walk of Cluster bytes into frames,
+// synthetic streams from the SDK-layout writer, and a read-back of an MP4 held in memory by
+// libavformat's mov demuxer (FFmpeg as an independent reader, not the code under test).
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "media/ebml_reader.hpp"
-#include "media/ffmpeg_ptr.hpp"
+#include "media/hls_segments.hpp"
 #include "media/mkv_writer.hpp"
-#include "media/mp4_clip.hpp"
 #include "mkv_test_support.hpp"
 
+extern "C" {
+#include <libavformat/avformat.h>
+#include <libavformat/avio.h>
+#include <libavutil/mem.h>
+}
+
 namespace kvsd::media::testing {
+
+// Owners of the demuxer's FFmpeg objects (media does not link av's owning types).
+namespace probe {
+struct IoFree {
+  void operator()(AVIOContext* io) const noexcept {
+    if (io == nullptr) return;
+    av_freep(&io->buffer);
+    avio_context_free(&io);
+  }
+};
+struct InputClose {
+  void operator()(AVFormatContext* f) const noexcept { avformat_close_input(&f); }
+};
+struct PacketFree {
+  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
+};
+}  // namespace probe
 
 // ---- Inputs -----------------------------------------------------------------------------------
 
@@ -177,14 +201,15 @@ inline std::vector<Track> demux_mp4(const Bytes& mp4) {
   Reader reader{&mp4};
   constexpr int kBuffer = 32 * 1024;
   auto* buffer = static_cast<unsigned char*>(av_malloc(kBuffer));
-  ff::IoContextPtr io(avio_alloc_context(buffer, kBuffer, 0, &reader, &Reader::read, nullptr, &Reader::seek));
+  std::unique_ptr<AVIOContext, probe::IoFree> io(
+      avio_alloc_context(buffer, kBuffer, 0, &reader, &Reader::read, nullptr, &Reader::seek));
   AVFormatContext* raw = avformat_alloc_context();
   raw->pb = io.get();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
   const int rc = avformat_open_input(&raw, nullptr, av_find_input_format("mp4"), nullptr);
   EXPECT_GE(rc, 0) << "the MP4 does not open";
   if (rc < 0) return tracks;
-  ff::InputContextPtr input(raw);
+  std::unique_ptr<AVFormatContext, probe::InputClose> input(raw);
   for (unsigned i = 0; i < input->nb_streams; ++i) {
     Track t;
     t.codec = input->streams[i]->codecpar->codec_id;
@@ -192,7 +217,7 @@ inline std::vector<Track> demux_mp4(const Bytes& mp4) {
     t.time_base = input->streams[i]->time_base;
     tracks.push_back(t);
   }
-  ff::PacketPtr packet(av_packet_alloc());
+  std::unique_ptr<AVPacket, probe::PacketFree> packet(av_packet_alloc());
   while (av_read_frame(input.get(), packet.get()) >= 0) {
     Sample s;
     s.pts = packet->pts;
@@ -207,20 +232,6 @@ inline std::vector<Track> demux_mp4(const Bytes& mp4) {
 }
 
 inline std::int64_t to_ms(std::int64_t ts, AVRational tb) { return av_rescale_q(ts, tb, AVRational{1, 1000}); }
-
-inline ClipResult expect_clip(const std::variant<ClipResult, ClipError>& result) {
-  if (const auto* err = std::get_if<ClipError>(&result)) {
-    ADD_FAILURE() << "clip failed: " << static_cast<int>(err->code) << " " << err->message;
-    return {};
-  }
-  return std::get<ClipResult>(result);
-}
-
-inline ClipErrc expect_error(const std::variant<ClipResult, ClipError>& result) {
-  const auto* err = std::get_if<ClipError>(&result);
-  EXPECT_NE(err, nullptr) << "expected an error";
-  return err != nullptr ? err->code : ClipErrc::internal;
-}
 
 // Every sample of `track` equals the matching frame: payload bytes, key flag, and time (ms) from
 // the first video frame; durations are the gaps between frames (last: `last_duration_ms`).
@@ -302,26 +313,36 @@ inline CaptureFrames first_capture_frames(std::size_t count) {
   return out;
 }
 
-inline std::variant<ClipResult, ClipError> build(const Synthetic& s) {
-  const auto in = spans(s.clusters);
-  return build_mp4_clip(s.header, in);
+// ---- Segment results ---------------------------------------------------------------------------
+
+template <typename T>
+inline T expect_value(const std::variant<T, MediaError>& result) {
+  if (const auto* err = std::get_if<MediaError>(&result)) {
+    ADD_FAILURE() << "failed: " << static_cast<int>(err->code) << " " << err->message;
+    return T{};
+  }
+  return std::get<T>(result);
 }
 
-struct Block {
-  std::uint8_t track;
-  std::int16_t timecode;
-  bool key;
-  Bytes payload;
-};
-
-inline std::variant<ClipResult, ClipError> build_blocks(const std::vector<MkvTrackSpec>& tracks,
-                                                        const std::vector<Block>& blocks) {
-  Synthetic s;
-  s.header = write_mkv_header(MkvSegmentSpec{}, tracks);
-  Bytes cluster = write_cluster_start(5000);
-  for (const auto& b : blocks) append_simple_block(cluster, b.track, b.timecode, b.key, b.payload);
-  s.clusters.push_back(std::move(cluster));
-  return build(s);
+template <typename T>
+inline MediaErrc expect_failure(const std::variant<T, MediaError>& result) {
+  const auto* err = std::get_if<MediaError>(&result);
+  EXPECT_NE(err, nullptr) << "expected an error";
+  return err != nullptr ? err->code : MediaErrc::internal;
 }
+
+inline std::int64_t cluster_timecode(std::span<const std::uint8_t> cluster) {
+  ebml::ElementHeader h;
+  EXPECT_EQ(ebml::decode_header(cluster, h), ebml::ReadStatus::complete);
+  ebml::ChildIterator it(h.unknown_size ? cluster.subspan(h.length) : cluster.subspan(h.length, h.size));
+  std::span<const std::uint8_t> child;
+  while (it.next(h, child) == ebml::ChildIterator::Next::child) {
+    if (h.id == 0xE7) return *ebml::read_int(child);
+  }
+  ADD_FAILURE() << "no Cluster Timecode";
+  return 0;
+}
+
+inline Bytes header_of(const std::vector<MkvTrackSpec>& tracks) { return write_mkv_header(MkvSegmentSpec{}, tracks); }
 
 }  // namespace kvsd::media::testing

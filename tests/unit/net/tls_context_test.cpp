@@ -18,8 +18,6 @@
 #include <string>
 #include <string_view>
 
-#include "app/dev_cert.hpp"
-
 namespace kvsd::net {
 namespace {
 
@@ -37,13 +35,40 @@ class TempDir : public kvsd::testing_support::TempDir {
   TempDir() : kvsd::testing_support::TempDir("kvsd-tls") {}
 };
 
-// Development certificates shared by every test of this file (generating them takes a moment).
+// A CA and a server certificate for "localhost" signed by it (EC P-256), made by the openssl
+// command-line tool under `dir` (net does not link app's development certificate generator).
+struct CertPaths {
+  std::string ca_cert;      // ca.pem
+  std::string server_cert;  // server.pem: leaf then CA
+  std::string server_key;   // server-key.pem (PKCS#8 PEM)
+};
+
+CertPaths make_certificates(const fs::path& dir) {
+  fs::create_directories(dir);
+  const std::string d = dir.string();
+  const std::string script =
+      "set -e; cd '" + d +
+      "'; "
+      "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca-key.pem 2>/dev/null; "
+      "openssl req -x509 -new -key ca-key.pem -subj /CN=kvsd-test-ca -days 2 -out ca.pem; "
+      "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server-key.pem 2>/dev/null; "
+      "openssl req -new -key server-key.pem -subj /CN=localhost -out server.csr; "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext; "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 "
+      "-extfile san.ext -out leaf.pem 2>/dev/null; "
+      "cat leaf.pem ca.pem > server.pem";
+  if (std::system(script.c_str()) != 0)
+    throw std::runtime_error("openssl could not make the test certificates in " + d);
+  return {d + "/ca.pem", d + "/server.pem", d + "/server-key.pem"};
+}
+
+// Certificates shared by every test of this file (generating them takes a moment).
 class TlsContext : public testing::Test {
  protected:
   static void SetUpTestSuite() {
     tmp_ = new TempDir();
-    certs_ = new app::DevCertPaths(app::ensure_dev_certificates((tmp_->path() / "a").string(), {}));
-    other_ = new app::DevCertPaths(app::ensure_dev_certificates((tmp_->path() / "b").string(), {}));
+    certs_ = new CertPaths(make_certificates(tmp_->path() / "a"));
+    other_ = new CertPaths(make_certificates(tmp_->path() / "b"));
   }
   static void TearDownTestSuite() {
     delete other_;
@@ -52,8 +77,8 @@ class TlsContext : public testing::Test {
   }
 
   static inline TempDir* tmp_ = nullptr;
-  static inline app::DevCertPaths* certs_ = nullptr;
-  static inline app::DevCertPaths* other_ = nullptr;  // a second, unrelated CA and leaf
+  static inline CertPaths* certs_ = nullptr;
+  static inline CertPaths* other_ = nullptr;  // a second, unrelated CA and leaf
 };
 
 struct ClientOptions {

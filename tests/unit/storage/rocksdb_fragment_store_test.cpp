@@ -245,7 +245,7 @@ class ListTest : public FragmentStoreTest {
       h_.store->persist_async(std::move(f), [p](auto r) { p->set_value(std::move(r)); });
     }
     for (auto& fu : futures) ASSERT_TRUE(fu.get().has_value());
-    h_.persist(h_.fragment(4, 0, 1000));  // another stream, same ranges
+    EXPECT_TRUE(h_.persist(h_.fragment(4, 0, 1000)).has_value());  // another stream, same ranges
   }
 
   std::vector<kvs::FragmentRecord> paginate(kvs::FragmentQuery q, std::size_t& pages) {
