@@ -13,7 +13,7 @@
 
 #include "av/cluster_frames.hpp"
 #include "av/fragment_images.hpp"
-#include "media/mkv_ingest_parser.hpp"
+#include "fragment_collector.hpp"
 
 namespace {
 
@@ -26,28 +26,13 @@ void check(bool ok, const char* what) {
 
 constexpr std::size_t kMaxFragments = 4;
 
-class Collect : public kvsd::media::MkvIngestParser::Handler {
- public:
-  void on_header(const kvsd::media::StreamHeader& header) override { header_ = header.bytes; }
-  void on_fragment_start(const kvsd::media::FragmentStart&) override {}
-  void on_fragment(kvsd::media::Fragment&& fragment) override {
-    if (fragments.size() < kMaxFragments) fragments.emplace_back(header_, std::move(fragment.cluster_bytes));
-  }
-  std::vector<std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>>> fragments;
-
- private:
-  std::vector<std::uint8_t> header_;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> input(data, size);
   (void)kvsd::av::read_cluster_frames(input, 1);
-  Collect collect;
-  kvsd::media::MkvIngestParser parser(collect);
-  (void)parser.feed(input);
-  (void)parser.finish();
+  kvsd::fuzz::FragmentCollector collect(kMaxFragments);
+  collect.parse(input);
   kvsd::av::ImageOptions options;
   options.format = kvsd::av::ImageFormat::png;
   options.height = 16;

@@ -19,9 +19,9 @@
 
 #include "av/mp4_clip.hpp"
 #include "av/ts_segment.hpp"
+#include "fragment_collector.hpp"
 #include "fuzz_support.hpp"
 #include "media/hls_segments.hpp"
-#include "media/mkv_ingest_parser.hpp"
 
 namespace {
 
@@ -29,19 +29,6 @@ using kvsd::fuzz::check;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::size_t kMaxFragments = 3;
-
-class Collect : public kvsd::media::MkvIngestParser::Handler {
- public:
-  void on_header(const kvsd::media::StreamHeader& header) override { header_ = header.bytes; }
-  void on_fragment_start(const kvsd::media::FragmentStart&) override {}
-  void on_fragment(kvsd::media::Fragment&& fragment) override {
-    if (fragments.size() < kMaxFragments) fragments.emplace_back(header_, std::move(fragment.cluster_bytes));
-  }
-  std::vector<std::pair<Bytes, Bytes>> fragments;
-
- private:
-  Bytes header_;
-};
 
 // The top-level box types of an ISO BMFF byte string; aborts unless the sizes add up exactly.
 std::vector<std::string> boxes(const Bytes& b) {
@@ -105,10 +92,8 @@ void write_segments(const Bytes& header, const Bytes& cluster, std::uint32_t seq
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Collect collect;
-  kvsd::media::MkvIngestParser parser(collect);
-  (void)parser.feed(std::span<const std::uint8_t>(data, size));
-  (void)parser.finish();
+  kvsd::fuzz::FragmentCollector collect(kMaxFragments);
+  collect.parse(std::span<const std::uint8_t>(data, size));
   std::vector<std::span<const std::uint8_t>> clusters;
   std::uint32_t sequence = 1;
   for (const auto& [header, cluster] : collect.fragments) {

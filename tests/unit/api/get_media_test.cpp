@@ -6,13 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -34,11 +30,6 @@ using testing_support::MemoryFragmentStore;
 using testing_support::MemoryStreamStore;
 using testing_support::RecordingResponseWriter;
 using testing_support::ScriptedBody;
-
-std::string capture(const std::string& relative) {
-  std::ifstream in(std::string(KVSD_TEST_DATA_DIR) + "/sdk-captures/" + relative, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class Clusters final : public media::MkvIngestParser::Handler {
  public:
@@ -88,17 +79,8 @@ class GetMediaTest : public ::testing::Test {
     req.target = path;
     req.headers = std::move(headers);
     req.body = &body;
-    bool done = false;
-    asio::co_spawn(asio::make_strand(io_), route->handler(req, w), [&done](std::exception_ptr e) {
-      done = true;
-      if (e) std::rethrow_exception(e);
-    });
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!done && std::chrono::steady_clock::now() < until) {
-      io_.restart();
-      io_.run_for(std::chrono::milliseconds(5));
-    }
-    return done;
+    testing_support::ExchangeRun run(io_, route->handler, req, w);
+    return run.run(std::chrono::seconds(20));
   }
 
   void ingest(const std::string& mkv) {
@@ -136,7 +118,7 @@ class GetMediaTest : public ::testing::Test {
 };
 
 TEST_F(GetMediaTest, EarliestReturnsEveryStoredFragmentInOrderWithItsBytes) {
-  ingest(capture("audio-video-relative/04-putMedia-full.mkv"));
+  ingest(testing_support::sdk_capture("audio-video-relative/04-putMedia-full.mkv"));
   const auto stored = store_.stored(stream_id_);
   ASSERT_GE(stored.size(), 3u);
 
@@ -169,7 +151,7 @@ TEST_F(GetMediaTest, EarliestReturnsEveryStoredFragmentInOrderWithItsBytes) {
 }
 
 TEST_F(GetMediaTest, FragmentNumberSelectorStartsAfterThatFragment) {
-  ingest(capture("audio-video-relative/04-putMedia-full.mkv"));
+  ingest(testing_support::sdk_capture("audio-video-relative/04-putMedia-full.mkv"));
   const auto stored = store_.stored(stream_id_);
   ASSERT_GE(stored.size(), 3u);
   const auto& third = stored[2].fragment_number;

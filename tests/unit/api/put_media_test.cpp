@@ -9,17 +9,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,11 +34,6 @@ using testing_support::MemoryFragmentStore;
 using testing_support::MemoryStreamStore;
 using testing_support::RecordingResponseWriter;
 using testing_support::ScriptedBody;
-
-std::string capture(const std::string& relative) {
-  std::ifstream in(std::string(KVSD_TEST_DATA_DIR) + "/sdk-captures/" + relative, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 struct AckEvent {
   std::string type;
@@ -102,23 +94,13 @@ class PutMediaTest : public ::testing::Test {
                                  {"x-amzn-fragment-acknowledgment-required", "1"}};
     req_.body = &body;
     req_.request_id = "test";
-    done_ = false;
-    asio::co_spawn(asio::make_strand(io_), route_->handler(req_, writer), [this](std::exception_ptr e) {
-      done_ = true;
-      if (e) std::rethrow_exception(e);
-    });
+    run_.emplace(io_, route_->handler, req_, writer);
     return resume(limit, pause_when);
   }
 
   // Runs the io_context until the handler ended, `pause_when` holds, or `limit` passed.
   bool resume(std::chrono::seconds limit, const std::function<bool()>& pause_when = {}) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!done_ && std::chrono::steady_clock::now() < until) {
-      if (pause_when && pause_when()) return false;
-      io_.restart();
-      io_.run_for(std::chrono::milliseconds(5));
-    }
-    return done_;
+    return run_->run(limit, pause_when);
   }
 
   asio::io_context io_;
@@ -131,12 +113,12 @@ class PutMediaTest : public ::testing::Test {
   const http::Route* route_ = nullptr;
   http::Request req_;
   std::uint64_t stream_id_ = 0;
-  bool done_ = false;
+  std::optional<testing_support::ExchangeRun> run_;
 };
 
 // Every fragment's ACKs in the order of the contract, and the response ends after the last one.
 TEST_F(PutMediaTest, EachFragmentIsBufferingThenReceivedThenPersistedInOrder) {
-  const std::string mkv = capture("realtime-h264/04-putMedia-full.mkv");
+  const std::string mkv = testing_support::sdk_capture("realtime-h264/04-putMedia-full.mkv");
   ASSERT_GT(mkv.size(), 100'000u);
   ScriptedBody body(997);  // reads split elements at odd places
   body.bytes(mkv);
@@ -171,7 +153,7 @@ TEST_F(PutMediaTest, EachFragmentIsBufferingThenReceivedThenPersistedInOrder) {
 // PERSISTED leaves only when the store reports the fragment durable, and the response does not
 // end while a RECEIVED fragment still waits for it.
 TEST_F(PutMediaTest, PersistedWaitsForTheStoreAndTheResponseWaitsForPersisted) {
-  const std::string mkv = capture("realtime-h264/04-putMedia-full.mkv");
+  const std::string mkv = testing_support::sdk_capture("realtime-h264/04-putMedia-full.mkv");
   store_.hold_persists(true);
   ScriptedBody body(4096);
   body.bytes(mkv);
@@ -183,7 +165,7 @@ TEST_F(PutMediaTest, PersistedWaitsForTheStoreAndTheResponseWaitsForPersisted) {
   }));
   // Let the handler run on: it must not end, nor send a PERSISTED, while the store holds them.
   resume(std::chrono::seconds(1), [] { return false; });
-  EXPECT_FALSE(done_) << "the response ended before its fragments were durable";
+  EXPECT_FALSE(run_->done()) << "the response ended before its fragments were durable";
   const auto before = parse_acks(writer);
   EXPECT_EQ(count(before, "PERSISTED"), 0u);
   EXPECT_FALSE(writer.recorded_finish);
@@ -199,7 +181,7 @@ TEST_F(PutMediaTest, PersistedWaitsForTheStoreAndTheResponseWaitsForPersisted) {
 // A fragment the store fails gets ERROR 5001; every fragment that was RECEIVED still gets exactly
 // one PERSISTED or ERROR, and the response ends.
 TEST_F(PutMediaTest, AFailedPersistIsError5001AndEveryReceivedFragmentIsAnswered) {
-  const std::string mkv = capture("realtime-h264/04-putMedia-full.mkv");
+  const std::string mkv = testing_support::sdk_capture("realtime-h264/04-putMedia-full.mkv");
   store_.fail_next_persists(1, kvs::Error{kvs::errc::internal, "injected: fsync failed"});
   ScriptedBody body(8192);
   body.bytes(mkv);
@@ -223,7 +205,7 @@ TEST_F(PutMediaTest, AFailedPersistIsError5001AndEveryReceivedFragmentIsAnswered
 
 // A client that goes away (writes fail) ends the upload: the handler returns, nothing hangs.
 TEST_F(PutMediaTest, AClientThatGoesAwayEndsTheUpload) {
-  const std::string mkv = capture("realtime-h264/04-putMedia-full.mkv");
+  const std::string mkv = testing_support::sdk_capture("realtime-h264/04-putMedia-full.mkv");
   ScriptedBody body(4096);
   body.bytes(mkv);
   RecordingResponseWriter writer;
@@ -234,7 +216,7 @@ TEST_F(PutMediaTest, AClientThatGoesAwayEndsTheUpload) {
 
 // A body that fails mid-upload (a reset) gets ERROR 4000 when nothing else went wrong first.
 TEST_F(PutMediaTest, ABodyReadErrorIsError4000) {
-  const std::string mkv = capture("realtime-h264/04-putMedia-full.mkv");
+  const std::string mkv = testing_support::sdk_capture("realtime-h264/04-putMedia-full.mkv");
   ScriptedBody body(4096);
   body.bytes(std::string_view(mkv).substr(0, mkv.size() / 2)).fail(asio::error::connection_reset);
   RecordingResponseWriter writer;

@@ -32,31 +32,20 @@ struct TsContent {
 
 TsContent demux_ts(const Bytes& ts) {
   TsContent out;
-  Reader reader{&ts};
-  constexpr int kBuffer = 32 * 1024;
-  auto* buffer = static_cast<unsigned char*>(av_malloc(kBuffer));
-  std::unique_ptr<AVIOContext, probe::IoFree> io(
-      avio_alloc_context(buffer, kBuffer, 0, &reader, &Reader::read, nullptr, &Reader::seek));
-  AVFormatContext* raw = avformat_alloc_context();
-  raw->pb = io.get();
-  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  const int rc = avformat_open_input(&raw, nullptr, av_find_input_format("mpegts"), nullptr);
-  EXPECT_GE(rc, 0) << "the TS does not open";
-  if (rc < 0) return out;
-  std::unique_ptr<AVFormatContext, probe::InputClose> input(raw);
-  EXPECT_GE(avformat_find_stream_info(input.get(), nullptr), 0);
-  for (unsigned i = 0; i < input->nb_streams; ++i) out.codecs.push_back(input->streams[i]->codecpar->codec_id);
-  std::unique_ptr<AVPacket, probe::PacketFree> packet(av_packet_alloc());
-  while (av_read_frame(input.get(), packet.get()) >= 0) {
-    TsPacket p;
-    p.stream = packet->stream_index;
-    p.pts = packet->pts;
-    p.dts = packet->dts;
-    p.key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
-    p.data.assign(packet->data, packet->data + packet->size);
-    out.packets.push_back(std::move(p));
-    av_packet_unref(packet.get());
-  }
+  demux(
+      ts, "mpegts", true,
+      [&out](const AVFormatContext& input) {
+        for (unsigned i = 0; i < input.nb_streams; ++i) out.codecs.push_back(input.streams[i]->codecpar->codec_id);
+      },
+      [&out](const AVPacket& packet) {
+        TsPacket p;
+        p.stream = packet.stream_index;
+        p.pts = packet.pts;
+        p.dts = packet.dts;
+        p.key = (packet.flags & AV_PKT_FLAG_KEY) != 0;
+        p.data.assign(packet.data, packet.data + packet.size);
+        out.packets.push_back(std::move(p));
+      });
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -195,10 +196,13 @@ struct Reader {
   }
 };
 
-// Demuxes an MP4 held in memory with libavformat's mov demuxer.
-inline std::vector<Track> demux_mp4(const Bytes& mp4) {
-  std::vector<Track> tracks;
-  Reader reader{&mp4};
+// Demuxes `bytes` held in memory with libavformat's demuxer `format` ("mp4", "mpegts"): calls
+// `on_open` once with the opened input (stream info found when `find_info`), then `on_packet`
+// for every packet in file order. False (and a test failure) when the input does not open.
+inline bool demux(const Bytes& bytes, const char* format, bool find_info,
+                  const std::function<void(const AVFormatContext&)>& on_open,
+                  const std::function<void(const AVPacket&)>& on_packet) {
+  Reader reader{&bytes};
   constexpr int kBuffer = 32 * 1024;
   auto* buffer = static_cast<unsigned char*>(av_malloc(kBuffer));
   std::unique_ptr<AVIOContext, probe::IoFree> io(
@@ -206,28 +210,45 @@ inline std::vector<Track> demux_mp4(const Bytes& mp4) {
   AVFormatContext* raw = avformat_alloc_context();
   raw->pb = io.get();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  const int rc = avformat_open_input(&raw, nullptr, av_find_input_format("mp4"), nullptr);
-  EXPECT_GE(rc, 0) << "the MP4 does not open";
-  if (rc < 0) return tracks;
+  const int rc = avformat_open_input(&raw, nullptr, av_find_input_format(format), nullptr);
+  EXPECT_GE(rc, 0) << "the " << format << " input does not open";
+  if (rc < 0) return false;
   std::unique_ptr<AVFormatContext, probe::InputClose> input(raw);
-  for (unsigned i = 0; i < input->nb_streams; ++i) {
-    Track t;
-    t.codec = input->streams[i]->codecpar->codec_id;
-    t.tag = input->streams[i]->codecpar->codec_tag;
-    t.time_base = input->streams[i]->time_base;
-    tracks.push_back(t);
+  if (find_info) {
+    EXPECT_GE(avformat_find_stream_info(input.get(), nullptr), 0);
   }
+  on_open(*input);
   std::unique_ptr<AVPacket, probe::PacketFree> packet(av_packet_alloc());
   while (av_read_frame(input.get(), packet.get()) >= 0) {
-    Sample s;
-    s.pts = packet->pts;
-    s.dts = packet->dts;
-    s.duration = packet->duration;
-    s.key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
-    s.data.assign(packet->data, packet->data + packet->size);
-    tracks[static_cast<std::size_t>(packet->stream_index)].samples.push_back(std::move(s));
+    on_packet(*packet);
     av_packet_unref(packet.get());
   }
+  return true;
+}
+
+// Demuxes an MP4 held in memory with libavformat's mov demuxer.
+inline std::vector<Track> demux_mp4(const Bytes& mp4) {
+  std::vector<Track> tracks;
+  demux(
+      mp4, "mp4", false,
+      [&tracks](const AVFormatContext& input) {
+        for (unsigned i = 0; i < input.nb_streams; ++i) {
+          Track t;
+          t.codec = input.streams[i]->codecpar->codec_id;
+          t.tag = input.streams[i]->codecpar->codec_tag;
+          t.time_base = input.streams[i]->time_base;
+          tracks.push_back(t);
+        }
+      },
+      [&tracks](const AVPacket& packet) {
+        Sample s;
+        s.pts = packet.pts;
+        s.dts = packet.dts;
+        s.duration = packet.duration;
+        s.key = (packet.flags & AV_PKT_FLAG_KEY) != 0;
+        s.data.assign(packet.data, packet.data + packet.size);
+        tracks[static_cast<std::size_t>(packet.stream_index)].samples.push_back(std::move(s));
+      });
   return tracks;
 }
 

@@ -8,20 +8,29 @@
 //  - RecordingResponseWriter: records the status, headers and every write (one event each),
 //    and can fail the Nth write (like Beast's test::fail_count) to test what a handler does when
 //    its client goes away.
-// Both live on the test's thread; nothing here is thread-safe.
+//  - ExchangeRun: runs a route's handler on a strand of the test's io_context, step by step.
+//  - sdk_capture(): the bytes of a stock SDK capture (tests/data/sdk-captures).
+// All live on the test's thread; nothing here is thread-safe.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
+#include <exception>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +40,7 @@
 
 #include "http/request.hpp"
 #include "http/response_writer.hpp"
+#include "http/router.hpp"
 
 namespace kvsd::testing_support {
 
@@ -152,5 +162,40 @@ class RecordingResponseWriter final : public http::ResponseWriter {
   std::size_t fail_at_ = 0;
   boost::system::error_code fail_ec_;
 };
+
+// Runs `handler(req, w)` on a fresh strand of `io`; the test drives `io` through run().
+// `req` and `w` must outlive the run.
+class ExchangeRun {
+ public:
+  ExchangeRun(boost::asio::io_context& io, const http::Handler& handler, http::Request& req, http::ResponseWriter& w)
+      : io_(io), done_(std::make_shared<bool>(false)) {
+    boost::asio::co_spawn(boost::asio::make_strand(io_), handler(req, w), [done = done_](std::exception_ptr e) {
+      *done = true;
+      if (e) std::rethrow_exception(e);
+    });
+  }
+
+  // Runs the io_context until the handler ended (true), `pause_when` holds, or `limit` passed.
+  bool run(std::chrono::milliseconds limit, const std::function<bool()>& pause_when = {}) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!*done_ && std::chrono::steady_clock::now() < until) {
+      if (pause_when && pause_when()) return false;
+      io_.restart();
+      io_.run_for(std::chrono::milliseconds(5));
+    }
+    return *done_;
+  }
+  [[nodiscard]] bool done() const { return *done_; }
+
+ private:
+  boost::asio::io_context& io_;
+  std::shared_ptr<bool> done_;
+};
+
+// The bytes of tests/data/sdk-captures/<relative> (empty when missing: the test's size checks fail).
+inline std::string sdk_capture(const std::string& relative) {
+  std::ifstream in(std::string(KVSD_TEST_DATA_DIR) + "/sdk-captures/" + relative, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 }  // namespace kvsd::testing_support
