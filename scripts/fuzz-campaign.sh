@@ -99,8 +99,8 @@ mkdir -p "$(dirname "$REPORT")"
   echo "FUZZ_SECONDS=$FUZZ_SECONDS CPU seconds per target on FUZZ_JOBS=$FUZZ_JOBS jobs ($per_job s each);"
   echo "the CPU column is measured (user + system of the target's processes), not planned."
   echo
-  echo "| target | CPU s | wall s | execs | exec/s | corpus before | corpus after | crashes |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| target | CPU s | wall s | execs | exec/s | corpus before | corpus after | crashes | slow units |"
+  echo "|---|---|---|---|---|---|---|---|---|"
 } >"$REPORT"
 
 # cpu_seconds FILE: the children's user + system seconds from the output of bash's `times`
@@ -158,17 +158,25 @@ for t in "${TARGETS[@]}"; do
     echo "   merge failed (kept corpus unchanged), see $work/merge.log" >&2
   fi
   after=$(count_files "$kept")
+  # crash-, leak-, timeout- and oom- files are findings; slow-unit- files only say that one run
+  # took over libFuzzer's -report_slow_units (10 s) of wall time, which a loaded machine causes
+  # on its own (the campaign may run niced beside other work): they are counted, not kept.
   found=0
+  slow=0
   for a in "$work"/artifacts/*; do
     [[ -f "$a" ]] || continue
+    if [[ "$(basename "$a")" == slow-unit-* ]]; then
+      slow=$((slow + 1))
+      continue
+    fi
     mkdir -p "$CRASHES/$t"
     cp "$a" "$CRASHES/$t/"
     found=$((found + 1))
   done
   ((found > 0)) && crashed=1
   cpu=$(cpu_seconds "$work/cpu.times")
-  echo "| $t | $cpu | $wall | $execs | $rate | $before | $after | $found |" >>"$REPORT"
-  echo "   $execs execs ($rate/s over all jobs) in ${wall}s, corpus $before -> $after, $found crash file(s)"
+  echo "| $t | $cpu | $wall | $execs | $rate | $before | $after | $found | $slow |" >>"$REPORT"
+  echo "   $execs execs ($rate/s over all jobs), ${cpu} CPU s in ${wall}s, corpus $before -> $after, $found crash file(s), $slow slow unit(s)"
   if ((found > 0)); then
     echo "   reproducers in tests/fuzz/crashes/$t/; logs in $work/fuzz-*.log"
   fi
