@@ -126,6 +126,7 @@ std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view s) {
       !parse_digits(s.substr(9, 2), h) || !parse_digits(s.substr(11, 2), mi) || !parse_digits(s.substr(13, 2), sec)) {
     return std::nullopt;
   }
+  if (y < kMinAmzYear || y > kMaxAmzYear) return std::nullopt;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
   return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};

@@ -43,6 +43,11 @@ std::string_view trim(std::string_view s) noexcept;
 std::string collapse_whitespace(std::string_view s);
 
 // Parses the ISO 8601 basic form SigV4 uses, "yyyymmddThhmmssZ" (UTC), exactly 16 characters.
+// Years outside kMinAmzYear..kMaxAmzYear are refused: system_clock's nanosecond time points end in
+// 2262, and comparing a later date with the clock would overflow (found by the sigv4 fuzzer with
+// year 4048).
+inline constexpr int kMinAmzYear = 1970;
+inline constexpr int kMaxAmzYear = 2200;
 std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view s);
 
 }  // namespace kvsd::auth
