@@ -37,4 +37,21 @@ std::string fmt_hex(std::size_t n) {
   return out;
 }
 
+bool expects_continue(const bhttp::request_parser<bhttp::buffer_body>& p) {
+  auto it = p.get().find(bhttp::field::expect);
+  return it != p.get().end() && iequals(it->value(), "100-continue");
+}
+
+Request make_request(const bhttp::request<bhttp::buffer_body>& msg, std::shared_ptr<const ConnectionInfo> info) {
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  split_target(req.target, req.path, req.query);
+  for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+  if (auto host = req.headers.get("host")) req.authority = std::string(*host);
+  req.protocol = Protocol::http1_1;
+  req.connection = std::move(info);
+  return req;
+}
+
 }  // namespace kvsd::http

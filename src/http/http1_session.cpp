@@ -399,11 +399,6 @@ asio::awaitable<bool> drain_body(Body& body, const Limits& limits) {
   co_return false;
 }
 
-bool expects_continue(const bhttp::request_parser<bhttp::buffer_body>& p) {
-  auto it = p.get().find(bhttp::field::expect);
-  return it != p.get().end() && iequals(it->value(), "100-continue");
-}
-
 // Sends a complete error response straight on the socket (the head could not be parsed, so no
 // Request exists and the dispatcher is not involved).
 template <class Stream>
@@ -524,18 +519,6 @@ asio::awaitable<HeadRead> read_head(Stream& stream, beast::flat_buffer& buffer,
   co_return HeadRead::ok;
 }
 
-Request make_request(const bhttp::request<bhttp::buffer_body>& msg, const SessionContext& ctx) {
-  Request req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  split_target(req.target, req.path, req.query);
-  for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
-  if (auto host = req.headers.get("host")) req.authority = std::string(*host);
-  req.protocol = Protocol::http1_1;
-  req.connection = ctx.info;
-  return req;
-}
-
 }  // namespace
 
 template <class Stream>
@@ -569,7 +552,7 @@ asio::awaitable<void> run_http1_session(Stream& stream, beast::flat_buffer buffe
     act->phase = Activity::Phase::exchange;
     wake->notify();
 
-    Request req = make_request(msg, ctx);
+    Request req = make_request(msg, ctx.info);
 
     if (expects_continue(parser) && !parser.is_done()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
